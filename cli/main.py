@@ -1,0 +1,203 @@
+"""``incontro``: the operators' command line (cases, timelines, stages, forms, reports).
+
+Output speaks of case codes; identifying data stays in the database. Errors (unknown case,
+wrong state, unknown stage) are printed in Italian and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from deploy.specs import DEPLOYMENTS
+
+STAGES = [d["name"] for d in DEPLOYMENTS]
+EPILOG = """Esempi / examples:
+  incontro cases --state intake_scheduled --office CPI-BG
+  incontro timeline BG-2026-000123
+  incontro run intake --case BG-2026-000123
+  incontro forms
+  incontro answer <flow-run-id> --file risposte.json
+  incontro report --month 2026-10
+"""
+
+
+class CliError(Exception):
+    """A user error: printed as one Italian line, exit code 2."""
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    """List cases (code, state, office, next step) filtered by state and office."""
+    from sqlmodel import Session, col, select
+
+    from models.cases import Case
+    from models.enums import State
+    from tasks.db import get_engine
+
+    query = select(Case).order_by(col(Case.code))
+    if args.state:
+        try:
+            query = query.where(Case.state == State(args.state))
+        except ValueError:
+            raise CliError(f"stato sconosciuto «{args.state}»; validi: {', '.join(s.value for s in State)}") from None
+    if args.office:
+        query = query.where(Case.office_code == args.office)
+    with Session(get_engine()) as session:
+        cases = session.exec(query.limit(args.limit)).all()
+    _out(f"{'pratica':<16} {'stato':<18} {'CPI':<8} {'prossimo passo':<16} scadenza")
+    for c in cases:
+        due = c.next_due.strftime("%d/%m/%Y") if c.next_due else ""
+        _out(f"{c.code:<16} {c.state.value:<18} {c.office_code or '':<8} {c.next_step or '':<16} {due}")
+    _out(f"({len(cases)} pratiche)")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    """Every transition of one case, oldest first."""
+    from sqlmodel import Session, col, select
+
+    from models.cases import Case, CaseEvent
+    from tasks.db import get_engine
+
+    with Session(get_engine()) as session:
+        case = session.exec(select(Case).where(Case.code == args.case)).first()
+        if case is None:
+            raise CliError(f"pratica {args.case} inesistente")
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))).all()
+    _out(f"Pratica {case.code} · stato {case.state.value} · CPI {case.office_code or '—'}")
+    for e in events:
+        when = e.at.astimezone().strftime("%d/%m/%Y %H:%M")
+        before = e.from_state.value if e.from_state else "—"
+        _out(f"  {when}  {before:>16} → {e.to_state.value:<16} {e.actor:<16} {e.reason or ''}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start a stage through its deployment (returns at once with the run id)."""
+    from deploy.client import start
+
+    if args.stage not in STAGES:
+        raise CliError(f"fase sconosciuta «{args.stage}»; valide: {', '.join(STAGES)}")
+    params: dict[str, Any] = dict(json.loads(args.params)) if args.params else {}
+    if args.case:
+        params["case_codes"] = args.case
+        _check_cases(args.case)
+    if args.office:
+        params["office"] = args.office
+    if args.file:
+        path = Path(args.file).resolve()
+        if not path.is_file():
+            raise CliError(f"file {args.file} non trovato")
+        params["file_path"] = str(path)
+    run_id = start(f"{args.stage}/{args.stage}", params)
+    _out(f"avviata {args.stage}: flow run {run_id}")
+    return 0
+
+
+def _check_cases(codes: Sequence[str]) -> None:
+    from sqlmodel import Session, col, select
+
+    from models.cases import Case
+    from tasks.db import get_engine
+
+    with Session(get_engine()) as session:
+        found = set(session.exec(select(Case.code).where(col(Case.code).in_(codes))).all())
+    missing = sorted(set(codes) - found)
+    if missing:
+        raise CliError(f"pratiche inesistenti: {', '.join(missing)}")
+
+
+def cmd_forms(_args: argparse.Namespace) -> int:
+    """Forms waiting for an operator (suspended flow runs) with the case codes they ask about."""
+    from deploy.client import form_inputs, paused_runs
+
+    runs = paused_runs()
+    for r in runs:
+        codes = [row.get("case_code", "?") for row in form_inputs(r.id)]
+        _out(f"{r.id}  {r.name:<24} {len(codes):>3} pratiche: {', '.join(codes[:6])}{' …' if len(codes) > 6 else ''}")
+    _out(f"({len(runs)} moduli in attesa)")
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    """Answer a pending form from a JSON file, or accept its pre-filled suggestion."""
+    from deploy.client import form_inputs, resume
+
+    if args.file:
+        answer = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    elif args.defaults:
+        answer = {"results": form_inputs(args.run_id)}
+    else:
+        raise CliError("indicare --file risposte.json oppure --defaults")
+    try:
+        resume(args.run_id, answer)
+    except Exception as exc:
+        raise CliError(f"risposta rifiutata: {exc}") from None
+    _out(f"modulo {args.run_id} inviato")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The month's figures in the terminal (the same as the monthly report)."""
+    try:
+        from cli.report import report
+    except ImportError as exc:
+        raise CliError(f"report non disponibile: {exc}") from None
+    return report(args.month)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="incontro",
+        description="Incontro – strumenti per gli operatori (operator tools: cases, stages, forms, reports).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("cases", help="elenco pratiche / list cases")
+    p.add_argument("--state", help="stato, es. intake_scheduled")
+    p.add_argument("--office", help="CPI, es. CPI-BG")
+    p.add_argument("--limit", type=int, default=200)
+    p.set_defaults(fn=cmd_cases)
+    p = sub.add_parser("timeline", help="storia di una pratica / case timeline")
+    p.add_argument("case", help="codice pratica, es. BG-2026-000123")
+    p.set_defaults(fn=cmd_timeline)
+    p = sub.add_parser("run", help="avvia una fase / start a stage")
+    p.add_argument("stage", help=f"una di: {', '.join(STAGES)}")
+    p.add_argument("--case", action="append", help="codice pratica (ripetibile)")
+    p.add_argument("--office", help="CPI")
+    p.add_argument("--file", help="file del partner")
+    p.add_argument("--params", help="altri parametri in JSON")
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("forms", help="moduli in attesa / pending forms")
+    p.set_defaults(fn=cmd_forms)
+    p = sub.add_parser("answer", help="compila un modulo / answer a form")
+    p.add_argument("run_id", help="id del flow run sospeso")
+    p.add_argument("--file", help='JSON con le risposte, es. {"results": [...]}')
+    p.add_argument("--defaults", action="store_true", help="accetta i valori proposti")
+    p.set_defaults(fn=cmd_answer)
+    p = sub.add_parser("report", help="indicatori del mese / monthly figures")
+    p.add_argument("--month", required=True, help="mese, es. 2026-10")
+    p.set_defaults(fn=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except CliError as exc:
+        sys.stderr.write(f"errore: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

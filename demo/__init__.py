@@ -1,0 +1,1 @@
+"""Demo support: seeded synthetic data for the Bergamo referral-to-hire walkthrough."""

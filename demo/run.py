@@ -1,0 +1,251 @@
+"""``make demo``: the whole referral-to-hire flow on a real local Prefect server.
+
+Starts a Prefect server and the served deployments (state under var/), a local SMTP sink that
+saves every message under var/mail/, loads synthetic partner files and runs every stage through
+its deployment; scripted operators answer the forms. Prints the funnel, then stops what it
+started. Each run starts from a clean var/ so that it can be repeated.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from email import message_from_bytes
+
+from config.settings import PROJECT_ROOT
+from deploy.client import (
+    completed_runs,
+    form_inputs,
+    resume,
+    run,
+    start,
+    wait_done,
+    wait_for_run,
+    wait_idle,
+    wait_paused,
+    wait_paused_or_done,
+    wait_until,
+)
+
+VAR = PROJECT_ROOT / "var"
+SEED = 2026
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def main() -> int:
+    started = time.monotonic()
+    for sub in ("incontro.db", "incontro.db-wal", "incontro.db-shm", "prefect", "mail", "demo", "logs"):
+        target = VAR / sub
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    VAR.mkdir(exist_ok=True)
+    from deploy.stack import local_stack, port_free
+    from tasks.smtp_sink import MailSink
+
+    api_port = 4200 if port_free(4200) else None
+    with MailSink(VAR / "mail") as sink, local_stack(VAR, api_port=api_port, smtp_port=sink.port) as stack:
+        _say(f"Prefect server: {stack.ui_url}  ·  SMTP sink: 127.0.0.1:{sink.port} → var/mail/")
+        run_pipeline(started)
+        _say(
+            f"\nFatto in {time.monotonic() - started:.0f} s. Interfaccia: `make serve` riapre {stack.ui_url} "
+            "sullo stesso database Prefect (var/prefect)."
+        )
+    return 0
+
+
+def run_pipeline(started: float) -> None:
+    from demo.operator import (
+        company_answers,
+        dedup_answers,
+        hires_file,
+        intake_answers,
+        literacy_answers,
+        policy_answers,
+        progress_registers,
+        record_contact_consents,
+        training_file,
+    )
+    from demo.synthetic import build_demo_dataset
+    from tasks.db import migrate, session_scope
+    from tasks.partners import sync_organisations
+
+    rng = random.Random(SEED)
+    migrate()
+    with session_scope() as session:
+        sync_organisations(session)
+    dataset = build_demo_dataset(VAR / "demo" / "inbox", seed=SEED)
+    today = date.today()
+
+    partners = {s.referrer for s in dataset.referral_files}
+    _say(f"\n1. Segnalazioni: {len(dataset.referral_files)} file da {len(partners)} partner")
+    for spec in dataset.referral_files:
+        result = run("referral/referral", {"file_path": str(spec.path), "referrer_code": spec.referrer})
+        _say(f"   {spec.path.name}: {result}")
+
+    if count_reviews():
+        _say("   possibili duplicati in fascia grigia → modulo dell'operatore (trigger)")
+        from prefect.client.schemas.objects import StateType
+
+        review = wait_for_run("dedup-review/dedup-review", [StateType.PAUSED])
+        with session_scope() as session:
+            decisions = dedup_answers(session, dataset, form_inputs(review.id))
+        resume(review.id, {"decisions": decisions})
+        wait_done(review.id)
+    _say("2. Presa in carico: i casi accettati attivano la programmazione dei colloqui (trigger)")
+    wait_until(lambda: count_state("accepted") == 0 and count_state("intake_scheduled") > 0, "colloqui programmati")
+    wait_idle("intake/intake")
+    run("maintenance/maintenance", {})  # the sweep: anything a trigger missed
+    offices = scheduled_offices()
+    far = (today + timedelta(days=60)).isoformat()
+    form_runs = {o: start("intake-form/intake-form", {"office": o, "up_to": far}) for o in offices}
+    first = True
+    for run_id in form_runs.values():
+        wait_paused(run_id)
+        with session_scope() as session:
+            codes = [r["case_code"] for r in form_inputs(run_id)]
+            answers = intake_answers(session, dataset, codes, rng)
+        if first:  # show that an invalid form is refused and asked again
+            bad = [dict(a) for a in answers]
+            bad[0] = {**bad[0], "present": True, "occupations": ["0000"]}
+            resume(run_id, {"results": bad})
+            wait_paused(run_id, again=True)
+            first = False
+        resume(run_id, {"results": answers})
+    for run_id in form_runs.values():
+        wait_done(run_id)
+    _say(f"   moduli di colloquio compilati per {len(form_runs)} CPI")
+
+    _say("3. Alfabetizzazione: iscrizioni CPIA, esiti dei corsi → rivalutazione (trigger)")
+    run("literacy/literacy", {})
+    lit = start("literacy-outcomes/literacy-outcomes", {})
+    if wait_paused_or_done(lit):
+        codes = [r["case_code"] for r in form_inputs(lit)]
+        resume(lit, {"results": literacy_answers(codes, rng)})
+        wait_done(lit)
+        wait_until(lambda: completed_runs("reassessment/reassessment") >= 1, "rivalutazione")
+        wait_idle("reassessment/reassessment")
+
+    _say("4. Invio profili a Confindustria")
+    run("dispatch/dispatch", {})
+
+    _say("5. Posizioni aperte da Confindustria → abbinamento (trigger) → approvazione dell'operatore")
+    result = run("vacancies/vacancies", {"file_path": str(dataset.vacancy_file), "sender_code": "CONFINDUSTRIA-BG"})
+    accepted, rejected = result.get("accepted", 0), result.get("rejected", 0)
+    _say(f"   {dataset.vacancy_file.name}: posizioni {accepted}, righe rifiutate {rejected} (errori a Confindustria)")
+    from prefect.client.schemas.objects import StateType
+
+    approval = wait_for_run("matching/matching", [StateType.PAUSED])
+    resume(approval.id, {"vacancies": form_inputs(approval.id)})  # the operator approves the top 3
+    wait_done(approval.id)
+
+    _say("6. Risposte delle aziende, consensi al contatto, esiti")
+    with session_scope() as session:
+        answers_path = company_answers(session, VAR / "demo" / "inbox" / "risposte-aziende.csv", rng)
+    run("interest/interest", {"file_path": str(answers_path)})
+    with session_scope() as session:
+        record_contact_consents(session, rng)
+    run("interest/interest", {})
+    with session_scope() as session:
+        outcome_path = hires_file(session, VAR / "demo" / "inbox" / "esiti-colloqui.csv", rng, today)
+    run(
+        "outcomes/outcomes",
+        {
+            "file_path": str(outcome_path),
+            "sender_code": "PROV-LAVORO",
+            "as_of": (today + timedelta(days=40)).isoformat(),
+        },
+    )
+    _say("7. Politiche attive e formazione: offerta formativa, proposte, registri degli enti, tavolo")
+    with session_scope() as session:
+        courses = training_file(session, VAR / "demo" / "inbox" / "offerta-formativa.csv", today)
+    run("training-offers/training-offers", {"file_path": str(courses), "sender_code": "PROV-LAVORO"})
+    later = (today + timedelta(days=41)).isoformat()
+    proposals = start("policy/policy", {"as_of": later})
+    if wait_paused_or_done(proposals):
+        resume(proposals, {"decisions": policy_answers(form_inputs(proposals))})
+        wait_done(proposals)
+    with session_scope() as session:
+        registers = progress_registers(session, VAR / "demo" / "inbox", today, rng)
+    for path, body in registers:
+        run("policy-progress/policy-progress", {"file_path": str(path), "sender_code": body})
+    table = start("tavolo/tavolo", {"as_of": (today + timedelta(days=45)).isoformat()})
+    if wait_paused_or_done(table):
+        resume(table, {"decisions": form_inputs(table)})
+        wait_done(table)
+    run("maintenance/maintenance", {})
+    run("reports/reports", {})
+    print_funnel()
+
+
+# ----------------------------------------------------------------------------- app DB helpers
+
+
+def count_state(state: str) -> int:
+    from tasks.db import session_scope
+    from tasks.reports import current_states
+
+    with session_scope() as session:
+        return sum(n for s, n in current_states(session).items() if s.value == state)
+
+
+def count_reviews() -> int:
+    from sqlmodel import col, select
+
+    from models.ops import DedupReview
+    from tasks.db import session_scope
+
+    with session_scope() as session:
+        return len(session.exec(select(DedupReview.id).where(col(DedupReview.decision).is_(None))).all())
+
+
+def scheduled_offices() -> list[str]:
+    from sqlmodel import col, select
+
+    from models.cases import Case
+    from models.enums import State
+    from tasks.db import session_scope
+
+    with session_scope() as session:
+        codes = session.exec(
+            select(Case.office_code).where(Case.state == State.INTAKE_SCHEDULED, col(Case.office_code).is_not(None))
+        ).all()
+    return sorted({c for c in codes if c})
+
+
+def print_funnel() -> None:
+    from tasks.db import session_scope
+    from tasks.policy import policy_routes
+    from tasks.reports import emails_by_kind, funnel_rows
+
+    with session_scope() as session:
+        rows = funnel_rows(session)
+        emails = emails_by_kind(session)
+        routes = policy_routes(session)
+    _say("\nFunnel (casi entrati in ogni stato · casi ora nello stato)")
+    for r in rows:
+        _say(f"  {r['state']!s:<18} {r['reached']:>5} · {r['now']:>5}")
+    files: Counter[str] = Counter()
+    for path in (VAR / "mail").glob("*.eml"):
+        files[message_from_bytes(path.read_bytes()).get("X-Incontro-Kind", "?")] += 1
+    _say(f"  assunti per percorso (politica/formazione): {routes}")
+    _say("\nEmail per tipo (outbox: inviate/fallite · file .eml in var/mail/)")
+    for kind in sorted(set(emails) | set(files)):
+        status = emails.get(kind, {})
+        _say(f"  {kind:<30} {status.get('sent', 0):>4} / {status.get('failed', 0):<3} · {files.get(kind, 0):>4}")
+    _say(
+        "\nDove guardare: var/mail/*.eml (messaggi), var/incontro.db (pratiche e storia), "
+        "var/prefect/ (esecuzioni), var/logs/ (log dei processi)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Start and stop the local pieces: Prefect server, the served deployments, the SMTP sink.
+
+Used by ``make demo``, ``make serve`` and the integration tests; everything binds to 127.0.0.1
+and keeps its state under ``var/``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from config.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free to the server
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class Stack:
+    """Environment and child processes of one local Incontro installation."""
+
+    var_dir: Path
+    api_port: int
+    smtp_port: int
+    env: dict[str, str] = field(default_factory=dict)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start_server(self, timeout: float = 90) -> None:
+        """``prefect server start`` on 127.0.0.1, its database under var/prefect."""
+        log = open(self.var_dir / "logs" / "prefect-server.log", "ab")
+        self.processes.append(
+            subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.api_port),
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.processes[-1].poll() is not None:
+                raise RuntimeError(f"Prefect server exited; see {self.var_dir / 'logs' / 'prefect-server.log'}")
+            time.sleep(0.5)
+        raise TimeoutError("Prefect server did not answer /api/health in time")
+
+    def start_serve(self, timeout: float = 120) -> None:
+        """Every deployment served from one process (deploy/serve.py)."""
+        log = open(self.var_dir / "logs" / "serve.log", "ab")
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "deploy.serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )
+        )
+        from deploy.specs import DEPLOYMENTS
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.post(f"{self.api_url}/deployments/filter", json={"limit": 200}, timeout=5)
+                if r.status_code == 200 and len(r.json()) >= len(DEPLOYMENTS):
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.processes[-1].poll() is not None:
+                raise RuntimeError(f"serve process exited; see {self.var_dir / 'logs' / 'serve.log'}")
+            time.sleep(0.5)
+        raise TimeoutError("deployments were not registered in time")
+
+    def stop(self) -> None:
+        """Stop children, newest first (SIGINT, then SIGKILL after a grace period)."""
+        for proc in reversed(self.processes):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+        for proc in reversed(self.processes):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        self.processes.clear()
+
+
+def stack_env(
+    var_dir: Path, api_port: int, smtp_port: int, extra: dict[str, str] | None = None, *, smtp_host: str = "127.0.0.1"
+) -> dict[str, str]:
+    """Environment shared by the server, the serve process and this process."""
+    from config.settings import get_settings
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "PREFECT_HOME": str(var_dir / "prefect"),
+            "PREFECT_API_URL": f"http://127.0.0.1:{api_port}/api",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "PREFECT_SERVER_API_HOST": "127.0.0.1",
+            "PREFECT_UI_API_URL": f"http://127.0.0.1:{api_port}/api",
+            "INCONTRO_VAR_DIR": str(var_dir),
+            "INCONTRO_SMTP_HOST": smtp_host,
+            "INCONTRO_SMTP_PORT": str(smtp_port),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    from tasks.logfilter import prefect_logging_env
+
+    env.update(prefect_logging_env())  # the redacting log filter in every Prefect process (second guard)
+    secret = get_settings().prefect_auth_string
+    if secret is not None:  # the server demands it, every client sends it (DESIGN §8)
+        env["PREFECT_SERVER_API_AUTH_STRING"] = secret.get_secret_value()
+        env["PREFECT_API_AUTH_STRING"] = secret.get_secret_value()
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def local_stack(
+    var_dir: Path,
+    *,
+    api_port: int | None = None,
+    smtp_port: int | None = None,
+    serve: bool = True,
+    smtp_host: str = "127.0.0.1",
+) -> Iterator[Stack]:
+    """Server (+ serve process) running for the duration of the block; this process uses it too."""
+    (var_dir / "logs").mkdir(parents=True, exist_ok=True)
+    api_port = api_port or free_port()
+    smtp_port = smtp_port or free_port()
+    env = stack_env(var_dir, api_port, smtp_port, smtp_host=smtp_host)
+    stack = Stack(var_dir=var_dir, api_port=api_port, smtp_port=smtp_port, env=env)
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("PREFECT_", "INCONTRO_"))})
+    _reset_caches()
+    try:
+        stack.start_server()
+        if serve:
+            stack.start_serve()
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        _reset_caches()
+
+
+def _reset_caches() -> None:
+    """Settings and engines are cached per process: drop them when the environment changes."""
+    from config.settings import get_settings
+    from tasks.db import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()

@@ -1,0 +1,36 @@
+"""Stage 4 – dispatch: consenting PROFILE_READY profiles go to Confindustria in one batch."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from prefect import flow
+
+from flows._params import AsOf, CaseCodes, OrgCode, label
+from tasks.artifacts import publish_transitions
+from tasks.dispatch import dispatch_profiles
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.runtime import db_step
+
+build_batches = db_step(dispatch_profiles)
+
+
+BatchCode = Annotated[OrgCode | None, label("Codice dell'invio")]
+
+
+@flow(name="dispatch", on_failure=[alert_coordinators], persist_result=True)
+def dispatch(batch_code: BatchCode = None, case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
+    """Send the week's profile sheets (XLSX + HTML table) to Confindustria and record the batches.
+
+    A backlog larger than INCONTRO_DISPATCH_MAX_PROFILES goes out as several batches, one email each.
+
+    Args:
+        batch_code: Codice dell'invio; vuoto = DSP-<aaaammgg>-<n> (lotti seguenti: <codice>-02, ...).
+        case_codes: Solo queste pratiche; vuoto = tutti i profili pronti con consenso.
+        as_of: Data dell'invio; vuoto = oggi.
+    """
+    summary = build_batches(today=as_of or date.today(), batch_code=batch_code, case_codes=case_codes)
+    sent = send_outbox()
+    publish_transitions("dispatch")
+    return {"batch_codes": summary.batch_codes, "profiles": len(summary.case_codes), "emails": sent}

@@ -1,0 +1,83 @@
+"""Stage 2 – intake: schedule appointments, then record the operator's intake form."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from prefect import flow
+
+from flows._params import AsOf, CaseCodes, FormOffice, Office, UpTo
+from models.forms import IntakeForm
+from tasks.artifacts import publish_transitions
+from tasks.intake import record_intake, schedule_intakes, scheduled_cases, suggested_results, validate_intake
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.runtime import ask_operator, db_step
+
+schedule = db_step(schedule_intakes)
+list_scheduled = db_step(scheduled_cases)
+suggest = db_step(suggested_results)
+check_form = db_step(validate_intake)
+record = db_step(record_intake)
+
+
+@flow(name="intake", on_failure=[alert_coordinators], persist_result=True)
+def intake(office: Office = None, case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
+    """Give accepted cases an appointment at their CPI and tell the candidate and the referrer.
+
+    Args:
+        office: Centro per l'Impiego; vuoto = tutti i CPI.
+        case_codes: Codici pratica (es. BG-2026-000123); vuoto = tutte le pratiche accettate.
+        as_of: Data di riferimento per il calendario; vuoto = oggi.
+    """
+    today = as_of or date.today()
+    scheduled = schedule(office=office.value if office else None, case_codes=case_codes, today=today)
+    sent = send_outbox()
+    publish_transitions("intake")
+    return {"scheduled": {k: len(v) for k, v in scheduled.items()}, "emails": sent}
+
+
+@flow(name="intake-form", on_failure=[alert_coordinators], persist_result=True)
+def intake_form(office: FormOffice, up_to: UpTo = None, case_codes: CaseCodes = None) -> dict[str, Any]:
+    """Wait for the office's intake results (one row per appointment), then route each case.
+
+    Args:
+        office: Centro per l'Impiego del modulo.
+        up_to: Colloqui fino a questa data compresa; vuoto = oggi.
+        case_codes: Solo queste pratiche; vuoto = tutti i colloqui programmati fino alla data.
+    """
+    day = up_to or date.today()
+    codes = case_codes or list_scheduled(office.value, day)
+    if not codes:
+        return {"cases": 0}
+    key = "intake-" + hashlib.sha256(",".join(sorted(codes)).encode()).hexdigest()[:12]
+    initial = suggest(codes)
+    description = (
+        f"**Colloqui di presa in carico – {office.value}**\n\nCompilare una riga per pratica "
+        f"({len(codes)}): livelli di italiano (QCER) per abilità, titolo di studio, mansioni ISCO, "
+        "patente, disponibilità e consensi. Solo campi strutturati: niente nomi né note libere."
+    )
+    attempt = 0
+    while True:
+        form = ask_operator(IntakeForm, key=f"{key}-{attempt}", description=description, initial={"results": initial})
+        answers = [r.model_dump(mode="json") for r in form.results]
+        problems = check_form(codes, answers)
+        if not problems:
+            break
+        attempt += 1
+        initial = form.results
+        description = "**Modulo non valido, correggere e inviare di nuovo:**\n\n" + "\n".join(
+            f"- {p}" for p in problems
+        )
+    outcome = record(answers, today=day)
+    sent = send_outbox()
+    publish_transitions("intake-form")
+    return {
+        "done": len(outcome.done),
+        "literacy": len(outcome.literacy),
+        "profile_ready": len(outcome.profile_ready),
+        "no_show": len(outcome.no_show),
+        "attempts": attempt + 1,
+        "emails": sent,
+    }

@@ -1,0 +1,39 @@
+"""Stage 5 – interest: company answers move cases; contacts released only with consent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+
+from flows._params import OptionalFilePath, SenderCode
+from tasks.artifacts import publish_transitions
+from tasks.interest import ingest_interest_file, process_answers, release_contacts
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.runtime import db_step
+
+ingest = db_step(ingest_interest_file, retries=0)
+process = db_step(process_answers)
+release = db_step(release_contacts)
+
+
+@flow(name="interest", on_failure=[alert_coordinators], persist_result=True)
+def interest(file_path: OptionalFilePath = None, sender_code: SenderCode = "CONFINDUSTRIA-BG") -> dict[str, Any]:
+    """Record company answers, move the cases, notify CPI and referrer, release consented contacts.
+
+    Args:
+        file_path: File delle risposte (CSV/XLSX di Confindustria); vuoto = risposte già registrate.
+        sender_code: Codice dell'ente che ha inviato il file.
+    """
+    imported = ingest(Path(file_path), sender_code) if file_path else {}
+    moved = process()
+    released = release()
+    sent = send_outbox()
+    publish_transitions("interest")
+    return {
+        "imported": imported,
+        **{k: len(v) for k, v in moved.items()},
+        "contacts_released": len(released),
+        "emails": sent,
+    }

@@ -1,0 +1,36 @@
+"""Outcomes and policy: hires from the CPI's file; unpicked profiles to an active-policy route."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+
+from flows._params import AsOf, OptionalFilePath, OptionalSenderCode
+from tasks.artifacts import publish_transitions
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.outcomes import record_outcome_file, route_to_policy
+from tasks.runtime import db_step
+
+record_file = db_step(record_outcome_file, retries=0)
+to_policy = db_step(route_to_policy)
+
+
+@flow(name="outcomes", on_failure=[alert_coordinators], persist_result=True)
+def outcomes(
+    file_path: OptionalFilePath = None, sender_code: OptionalSenderCode = None, as_of: AsOf = None
+) -> dict[str, Any]:
+    """Record hires and non-selections, then route profiles nobody picked to a policy measure.
+
+    Args:
+        file_path: File degli esiti dei colloqui (assunto / non selezionato); vuoto = solo controllo politiche.
+        sender_code: Codice dell'ente mittente (CPI o servizio provinciale).
+        as_of: Data di riferimento per i giorni senza interesse; vuoto = oggi.
+    """
+    recorded = record_file(Path(file_path), sender_code or "PROV-LAVORO") if file_path else {}
+    policy = to_policy(as_of=as_of or date.today())
+    sent = send_outbox()
+    publish_transitions("outcomes")
+    return {"recorded": recorded, "policy": {k: len(v) for k, v in policy.items()}, "emails": sent}

@@ -1,0 +1,178 @@
+"""Active policies and funded training: course offers in, measures proposed and chosen, the
+provider's register, and the monthly coordination table ("tavolo Sistema Lavoro")."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows._params import AsOf, CaseCodes, FilePath, SenderCode
+from models.forms import PolicyDecisionForm, TavoloDecisionForm
+from tasks.artifacts import publish_transitions
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.outcomes import route_to_policy
+from tasks.policy import (
+    agenda_markdown,
+    ingest_training_file,
+    open_meeting,
+    pending_decisions,
+    propose_measures,
+    record_decisions,
+    record_progress_file,
+    record_tavolo_decisions,
+    tavolo_initial,
+    validate_decisions,
+    validate_tavolo,
+)
+from tasks.runtime import ask_operator, db_step
+
+ingest_offers = db_step(ingest_training_file, retries=0)
+to_policy = db_step(route_to_policy)
+propose = db_step(propose_measures)
+pending = db_step(pending_decisions)
+check_decisions = db_step(validate_decisions)
+record = db_step(record_decisions)
+record_register = db_step(record_progress_file, retries=0)
+meeting = db_step(open_meeting)
+tavolo_rows = db_step(tavolo_initial)
+check_tavolo = db_step(validate_tavolo)
+record_tavolo = db_step(record_tavolo_decisions)
+
+
+@task(name="publish_proposals", cache_policy=NO_CACHE, persist_result=False)
+def publish_proposals(proposed: dict[str, list[str]]) -> int:
+    """A table artifact of this run's proposals: case code and measure codes only."""
+    rows = [{"pratica": code, "misure proposte": ", ".join(ms) or "nessuna"} for code, ms in proposed.items()]
+    create_table_artifact(
+        table=rows or [{"pratica": "—", "misure proposte": "nessuna nuova pratica"}],
+        key="policy-proposals",
+        description="Misure di politica attiva proposte in questa esecuzione (solo codici)",
+    )
+    return len(rows)
+
+
+@task(name="publish_agenda", cache_policy=NO_CACHE, persist_result=False)
+def publish_agenda(markdown: str) -> str:
+    create_markdown_artifact(markdown=markdown, key="tavolo-agenda", description="Ordine del giorno del tavolo mensile")
+    return "tavolo-agenda"
+
+
+def _ask_until_valid(
+    form: type[Any], key: str, description: str, initial: list[dict[str, Any]], check: Any, **kwargs: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """Ask the operator, validate, and ask again (with the problems listed) until valid."""
+    attempt = 0
+    while True:
+        answer = ask_operator(form, key=f"{key}-{attempt}", description=description, initial={"decisions": initial})
+        rows = [r.model_dump(mode="json") for r in answer.decisions]
+        problems = check(rows, **kwargs)
+        if not problems:
+            return rows, attempt + 1
+        attempt += 1
+        initial = rows
+        description = "**Modulo non valido, correggere e inviare di nuovo:**\n\n" + "\n".join(
+            f"- {p}" for p in problems
+        )
+
+
+@flow(name="training-offers", on_failure=[alert_coordinators], persist_result=True)
+def training_offers(file_path: FilePath, sender_code: SenderCode = "PROV-LAVORO") -> dict[str, Any]:
+    """Ingest a file of courses from accredited training bodies (like the vacancies).
+
+    Args:
+        file_path: File dei corsi (XLSX/CSV): ente, titolo, codici ISCO, ore, posti, inizio, posizione collegata.
+        sender_code: Codice dell'ente che ha inviato il file.
+    """
+    import_id, counts = ingest_offers(Path(file_path), sender_code)
+    sent = send_outbox()
+    return {"import_id": import_id, **counts, "emails": sent}
+
+
+@flow(name="policy", on_failure=[alert_coordinators], persist_result=True)
+def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
+    """Propose active-policy measures to cases nobody picked, let the operator choose, notify
+    the accredited operator or training body.
+
+    Args:
+        case_codes: Solo queste pratiche; vuoto = tutte le pratiche in politica attiva.
+        as_of: Data di riferimento (giorni senza interesse, età, scadenze); vuoto = oggi.
+    """
+    day = as_of or date.today()
+    routed = to_policy(as_of=day)
+    proposed = propose(as_of=day, case_codes=case_codes)
+    publish_proposals(proposed)
+    initial = pending(case_codes)
+    decided: dict[str, int] = {}
+    attempts = 0
+    if initial:
+        codes = sorted(r["case_code"] for r in initial)
+        key = "policy-" + hashlib.sha256(",".join(codes).encode()).hexdigest()[:12]
+        description = (
+            f"**Politiche attive – {len(codes)} pratiche**\n\nPer ogni pratica scegliere una delle misure proposte "
+            "(preselezionata la prima: i corsi che colmano il divario con una posizione vengono per primi). "
+            "Vuoto = decide il tavolo mensile. Ente attuatore: vuoto = quello previsto. Solo codici."
+        )
+        rows, attempts = _ask_until_valid(PolicyDecisionForm, key, description, initial, check_decisions)
+        decided = record(rows, as_of=day)
+    sent = send_outbox()
+    publish_transitions("policy")
+    return {
+        "routed": {k: len(v) for k, v in routed.items()},
+        "proposed": len(proposed),
+        "decided": decided,
+        "attempts": attempts,
+        "emails": sent,
+    }
+
+
+@flow(name="policy-progress", on_failure=[alert_coordinators], persist_result=True)
+def policy_progress(file_path: FilePath, sender_code: SenderCode) -> dict[str, Any]:
+    """Record a provider's register: enrolment, attendance, completion, internship, hire.
+
+    Args:
+        file_path: Registro dell'ente (codice pratica, codice misura, evento, data, ore, azienda, contratto, durata).
+        sender_code: Codice dell'ente di formazione o dell'operatore accreditato.
+    """
+    counts = record_register(Path(file_path), sender_code)
+    sent = send_outbox()
+    publish_transitions("policy-progress")
+    return {**counts, "emails": sent}
+
+
+@flow(name="tavolo", on_failure=[alert_coordinators], persist_result=True)
+def tavolo(as_of: AsOf = None) -> dict[str, Any]:
+    """Monthly coordination table: agenda (artifact + email to the members, case codes only),
+    then the decisions taken, recorded as case events.
+
+    Args:
+        as_of: Data della riunione del tavolo; vuoto = oggi.
+    """
+    day = as_of or date.today()
+    agenda, queued = meeting(held_on=day)
+    publish_agenda(agenda_markdown(agenda))
+    sent = send_outbox()
+    initial = tavolo_rows(held_on=day)
+    decisions: dict[str, int] = {}
+    if initial:
+        description = (
+            f"**Decisioni del tavolo del {day:%d/%m/%Y}**\n\nPer ogni pratica in attesa: assign (con la misura), "
+            "back_to_pool, defer oppure close. Solo codici pratica e misura."
+        )
+        rows, _ = _ask_until_valid(
+            TavoloDecisionForm, f"tavolo-{day.isoformat()}", description, initial, check_tavolo, held_on=day
+        )
+        decisions = record_tavolo(rows, held_on=day)
+        sent = {**sent, **{f"after_{k}": v for k, v in send_outbox().items()}}
+    publish_transitions("tavolo")
+    return {
+        "agenda": {k: len(v) for k, v in agenda.codes().items()},
+        "emails_queued": queued,
+        "decisions": decisions,
+        "emails": sent,
+    }

@@ -1,0 +1,86 @@
+"""Stage 1 – referral: a partner's file becomes validated, deduplicated, accepted cases."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any
+
+from prefect import flow
+
+from flows._params import FilePath, OrgCode, label
+from models.forms import DedupForm
+from tasks.artifacts import publish_transitions
+from tasks.dedup_review import pending_reviews, resolve_reviews, validate_decisions
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.partners import sync_organisations
+from tasks.referrals import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
+from tasks.runtime import ask_operator, db_step
+
+sync_partners = db_step(sync_organisations)
+ingest = db_step(ingest_referral_file, retries=0)
+deduplicate = db_step(deduplicate_import)
+accept = db_step(accept_import)
+acknowledge = db_step(acknowledge_import)
+
+
+ReferrerCode = Annotated[OrgCode, label("Ente segnalante")]
+
+
+@flow(name="referral", on_failure=[alert_coordinators], persist_result=True)
+def referral(file_path: FilePath, referrer_code: ReferrerCode) -> dict[str, Any]:
+    """Ingest one partner file: validate rows, dedup, assign the CPI office, acknowledge.
+
+    Args:
+        file_path: Percorso del file ricevuto dal partner (CSV, XLSX o JSON).
+        referrer_code: Codice dell'ente segnalante (config/organisations.yaml), es. CARITAS-BG.
+    """
+    sync_partners()
+    summary = ingest(Path(file_path), referrer_code)
+    if summary.already_imported:
+        return {"import_id": summary.import_id, "already_imported": True}
+    dedup = deduplicate(summary.import_id)
+    accepted = accept(summary.import_id)
+    acknowledge(summary.import_id)
+    sent = send_outbox()
+    publish_transitions("referral")
+    return {
+        "import_id": summary.import_id,
+        "rows_accepted": summary.accepted_rows,
+        "rows_rejected": summary.rejected_rows,
+        "merged": len(dedup.merged),
+        "review": len(dedup.review),
+        **accepted,
+        "emails": sent,
+    }
+
+
+list_reviews = db_step(pending_reviews)
+check_decisions = db_step(validate_decisions)
+resolve = db_step(resolve_reviews)
+
+
+@flow(name="dedup-review", on_failure=[alert_coordinators], persist_result=True)
+def dedup_review() -> dict[str, Any]:
+    """Ask an operator about grey-band duplicates, then merge or accept each referral."""
+    rows = list_reviews()
+    if not rows:
+        return {"reviews": 0}
+    key = "dedup-" + hashlib.sha256(",".join(str(r["review_id"]) for r in rows).encode()).hexdigest()[:12]
+    description = (
+        f"**Possibili duplicati – {len(rows)} segnalazioni**\n\nPer ogni riga indicare se la nuova pratica "
+        "riguarda la stessa persona della pratica esistente (confrontare i dati nel gestionale, non qui)."
+    )
+    attempt = 0
+    while True:
+        form = ask_operator(DedupForm, key=f"{key}-{attempt}", description=description, initial={"decisions": rows})
+        answers = [d.model_dump(mode="json") for d in form.decisions]
+        problems = check_decisions(answers)
+        if not problems:
+            break
+        attempt += 1
+        description = "**Modulo non valido:**\n\n" + "\n".join(f"- {p}" for p in problems)
+    outcome = resolve(answers)
+    sent = send_outbox()
+    publish_transitions("dedup-review")
+    return {"merged": len(outcome.merged), "separate": len(outcome.separate), "emails": sent}

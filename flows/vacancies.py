@@ -1,0 +1,77 @@
+"""Stage 6 – vacancies: Confindustria's positions in; matching and the explained shortlist."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from prefect import flow
+
+from flows._params import AsOf, FilePath, SenderCode, label
+from models.forms import MatchApprovalForm
+from tasks.notify import alert_coordinators, send_outbox
+from tasks.runtime import ask_operator, db_step
+from tasks.vacancies import (
+    ingest_vacancy_file,
+    match_vacancies,
+    proposed_approvals,
+    send_shortlists,
+    validate_approvals,
+)
+
+ingest = db_step(ingest_vacancy_file, retries=0)
+match = db_step(match_vacancies)
+propose = db_step(proposed_approvals)
+check = db_step(validate_approvals)
+approve_and_send = db_step(send_shortlists)
+
+
+ImportId = Annotated[int, label("Numero dell'importazione")]
+
+
+@flow(name="vacancies", on_failure=[alert_coordinators], persist_result=True)
+def vacancies(file_path: FilePath, sender_code: SenderCode = "CONFINDUSTRIA-BG") -> dict[str, Any]:
+    """Ingest a vacancy file (rejected rows reported to the sender); the
+    ``incontro.vacancy.received`` event starts the matching.
+
+    Args:
+        file_path: File delle posizioni aperte (XLSX/CSV di Confindustria).
+        sender_code: Codice dell'ente che ha inviato il file.
+    """
+    import_id, counts = ingest(Path(file_path), sender_code)
+    sent = send_outbox()  # the error report of rejected rows, to the sender
+    return {"import_id": import_id, **counts, "emails": sent}
+
+
+@flow(name="matching", on_failure=[alert_coordinators], persist_result=True)
+def matching(import_id: ImportId, as_of: AsOf = None) -> dict[str, Any]:
+    """Score the pool against the imported vacancies; an operator approves before anything is sent.
+
+    Args:
+        import_id: Numero dell'importazione del file posizioni (dall'evento incontro.vacancy.received).
+        as_of: Data di riferimento; vuoto = oggi.
+    """
+    result = match(import_id, today=as_of or date.today())
+    initial = propose(import_id)
+    description = (
+        f"**Graduatorie posizioni–profili (import {import_id})**\n\nPer ogni posizione lasciare le pratiche da "
+        "proporre (proposte: le prime 3 della graduatoria; motivazioni nella mail e nell'artifact)."
+    )
+    attempt = 0
+    while True:
+        form = ask_operator(
+            MatchApprovalForm,
+            key=f"match-{import_id}-{attempt}",
+            description=description,
+            initial={"vacancies": initial},
+        )
+        answers = [v.model_dump(mode="json") for v in form.vacancies]
+        problems = check(import_id, answers)
+        if not problems:
+            break
+        attempt += 1
+        description = "**Modulo non valido:**\n\n" + "\n".join(f"- {p}" for p in problems)
+    shortlists = approve_and_send(import_id, answers)
+    sent = send_outbox()
+    return {**result, "shortlists": shortlists, "emails": sent}

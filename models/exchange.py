@@ -1,0 +1,102 @@
+"""What goes to and comes from employers: dispatch batches, vacancies, matches, answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_column, json_column, utcnow
+from models.enums import Cefr, InterestAnswer, Licence, OutcomeKind, PolicyKind
+
+
+class DispatchBatch(SQLModel, table=True):
+    """One sending of profiles to Confindustria."""
+
+    __tablename__ = "dispatch_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32, description="e.g. DSP-2026-W48")
+    recipient_code: str = Field(foreign_key="organisation.code")
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    profile_count: int = 0
+
+
+class DispatchItem(SQLModel, table=True):
+    __tablename__ = "dispatch_item"
+    __table_args__ = (UniqueConstraint("batch_id", "case_id", name="uq_dispatch_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="dispatch_batch.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+
+
+class Vacancy(SQLModel, table=True):
+    """An open position sent back by Confindustria for demand/supply matching."""
+
+    __tablename__ = "vacancy"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    company_code: str = Field(foreign_key="organisation.code", index=True)
+    title: str
+    occupation_code: str | None = Field(default=None, index=True)
+    occupation_score: float | None = None
+    skills: list[str] = Field(default_factory=list, sa_column=json_column())
+    italian_required: Cefr = Field(default=Cefr.A2, sa_column=enum_column(Cefr))
+    licence_required: Licence = Field(default=Licence.NONE, sa_column=enum_column(Licence))
+    municipality: str | None = None
+    contract: str | None = None
+    openings: int = 1
+    valid_until: date | None = None
+    import_file_id: int | None = Field(default=None, foreign_key="import_file.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Match(SQLModel, table=True):
+    """Profile × vacancy score with its parts, so an operator sees why."""
+
+    __tablename__ = "match"
+    __table_args__ = (UniqueConstraint("vacancy_id", "case_id", "version", name="uq_match"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vacancy_id: int = Field(foreign_key="vacancy.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    score: float
+    parts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    explanation: str = ""
+    version: str
+    rank: int = 0
+    approved: bool | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Interest(SQLModel, table=True):
+    """A company's answer about one profile (optionally for one vacancy)."""
+
+    __tablename__ = "interest"
+    __table_args__ = (UniqueConstraint("company_code", "case_id", "vacancy_id", name="uq_interest"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_code: str = Field(foreign_key="organisation.code", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    vacancy_id: int | None = Field(default=None, foreign_key="vacancy.id")
+    answer: InterestAnswer = Field(sa_column=enum_column(InterestAnswer))
+    reason: str | None = None
+    channel: str = "operator"
+    processed: bool = Field(default=False, index=True)
+    answered_at: datetime = Field(default_factory=utcnow)
+    contact_released_at: datetime | None = None
+
+
+class Outcome(SQLModel, table=True):
+    """Hire, non-selection or activated policy for one case."""
+
+    __tablename__ = "outcome"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: OutcomeKind = Field(sa_column=enum_column(OutcomeKind))
+    company_code: str | None = Field(default=None, foreign_key="organisation.code")
+    contract_type: str | None = None
+    start: date | None = None
+    length_days: int | None = None
+    policy: PolicyKind | None = Field(default=None, sa_column=enum_column(PolicyKind, nullable=True))
+    recorded_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,113 @@
+"""Operational tables: outbox, imports, review queues and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_column, utcnow
+from models.enums import OutboxStatus
+
+
+class Outbox(SQLModel, table=True):
+    """An email to send, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=200, description="idempotency key")
+    kind: str = Field(index=True, max_length=48)
+    case_code: str | None = Field(default=None, index=True)
+    person_key: str | None = Field(
+        default=None, index=True, description="whose data it carries (for withdrawal/erasure)"
+    )
+    consent_purpose: str | None = Field(default=None, description="consent that must still hold when sending")
+    recipient: str
+    recipient_code: str | None = None
+    reply_to: str | None = None
+    language: str = "it"
+    subject: str
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING,
+        sa_column=enum_column(OutboxStatus, index=True),
+    )
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    last_error: str | None = None
+    server_reply: str | None = None
+    message_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    sending_at: datetime | None = Field(
+        default=None, description="when a drain claimed the row for its SMTP transaction (status sending)"
+    )
+    failure: str | None = Field(
+        default=None, max_length=24, description="why it failed: permanent | uncertain | gave_up | invalid"
+    )
+    alerted_at: datetime | None = Field(
+        default=None, index=True, description="when coordinators were alerted about the failure"
+    )
+
+
+class OutboxAttachment(SQLModel, table=True):
+    __tablename__ = "outbox_attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    filename: str
+    content_type: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ImportFile(SQLModel, table=True):
+    """Every partner file received, by content hash (a re-import of the same bytes is a no-op)."""
+
+    __tablename__ = "import_file"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(unique=True, index=True, max_length=64)
+    kind: str = Field(max_length=16, description="referral | vacancy | interest")
+    sender_code: str = Field(foreign_key="organisation.code")
+    filename: str
+    received_at: datetime = Field(default_factory=utcnow)
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    status: str = "received"
+
+
+class ImportRow(SQLModel, table=True):
+    """A rejected row with every error (row, column, reason) for the sender's report."""
+
+    __tablename__ = "import_row"
+    id: int | None = Field(default=None, primary_key=True)
+    import_file_id: int = Field(foreign_key="import_file.id", index=True)
+    row_number: int
+    errors: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DedupReview(SQLModel, table=True):
+    """A grey-band possible duplicate waiting for an operator's decision."""
+
+    __tablename__ = "dedup_review"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    candidate_case_id: int = Field(foreign_key="case.id")
+    score: float
+    decision: str | None = None
+    decided_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    """Who read or changed identifying data, for which case, and why."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    action: str
+    case_code: str | None = Field(default=None, index=True)
+    purpose: str

@@ -1,0 +1,92 @@
+"""People, partners, referrals and consents: the only place identifiers live."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_column, json_column, new_token, utcnow
+from models.enums import Channel, ConsentPurpose, Language, OrgKind
+
+
+class PersonKey(SQLModel, table=True):
+    """The pseudonymous handle every other table uses; survives erasure."""
+
+    __tablename__ = "person_key"
+    token: str = Field(default_factory=new_token, primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    erased_at: datetime | None = None
+
+
+class Person(SQLModel, table=True):
+    """Direct identifiers of one person; blanked on erasure (the key stays)."""
+
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(foreign_key="person_key.token", unique=True, index=True, max_length=32)
+    family_name: str = ""
+    given_names: str = ""
+    native_family_name: str = ""
+    native_given_names: str = ""
+    name_norm: str = Field(default="", index=True, description="normalised full name for dedup")
+    birth_date: date | None = Field(default=None, index=True)
+    sex: str | None = None
+    birth_place: str | None = None
+    citizenship: str | None = None
+    codice_fiscale: str | None = Field(default=None, index=True)
+    phone: str | None = Field(default=None, index=True, description="E.164")
+    email: str | None = Field(default=None, index=True)
+    municipality: str | None = None
+    permit_type: str | None = None
+    permit_expiry: date | None = None
+    languages: list[str] = Field(default_factory=list, sa_column=json_column())
+    preferred_language: Language = Field(default=Language.IT, sa_column=enum_column(Language))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Organisation(SQLModel, table=True):
+    """A partner: referrer, CPI office, CPIA, Confindustria, company, training body."""
+
+    __tablename__ = "organisation"
+    code: str = Field(primary_key=True, max_length=64)
+    kind: OrgKind = Field(sa_column=enum_column(OrgKind, index=True))
+    name: str
+    email: str
+    language: Language = Field(default=Language.IT, sa_column=enum_column(Language))
+    municipality: str | None = None
+    address: str | None = None
+
+
+class Referral(SQLModel, table=True):
+    """Who referred whom, when and how; several referrals may point to one case."""
+
+    __tablename__ = "referral"
+    id: int | None = Field(default=None, primary_key=True)
+    person_key: str = Field(foreign_key="person_key.token", index=True, max_length=32)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    referrer_code: str = Field(foreign_key="organisation.code", index=True)
+    channel: Channel = Field(default=Channel.FILE, sa_column=enum_column(Channel))
+    import_file_id: int | None = Field(default=None, foreign_key="import_file.id", index=True)
+    row_number: int | None = None
+    experiences_text: str = Field(default="", description="job titles as the referrer typed them")
+    self_italian_level: str | None = None
+    education_text: str | None = None
+    licence_text: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class Consent(SQLModel, table=True):
+    """A recorded consent for one purpose (and recipient); shares join on a valid one."""
+
+    __tablename__ = "consent"
+    __table_args__ = (UniqueConstraint("person_key", "purpose", "recipient_code", name="uq_consent_scope"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_key: str = Field(foreign_key="person_key.token", index=True, max_length=32)
+    purpose: ConsentPurpose = Field(sa_column=enum_column(ConsentPurpose))
+    recipient_code: str = Field(default="*", description="organisation code, or * for the purpose's usual recipient")
+    source: str = Field(default="referral_form")
+    given_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    withdrawn_at: datetime | None = None

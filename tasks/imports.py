@@ -1,0 +1,155 @@
+"""What every partner-file import shares: the opening (same bytes twice is a no-op, an unknown
+sender is a clear error, the file is read before anything is written, the record is created),
+the row loop of small files (bad rows kept with every error, good rows applied one savepoint
+each) and the error report to the sender."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError, ValidationInfo
+from sqlmodel import Session, select
+
+from models.ops import ImportFile, ImportRow
+from models.people import Organisation
+from tasks.outbox import enqueue_email
+from tasks.referral_rows import safe_value
+from tasks.tabular import FileRejected, Table, read_table
+
+T = TypeVar("T")
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a partner file, read in blocks (big files stay out of memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raw_for_report(raw: dict[str, Any]) -> dict[str, str | None]:
+    """The rejected row as sent, so an operator can fix it without the original file."""
+    return {k: None if v is None else str(v)[:200] for k, v in raw.items()}
+
+
+def start_import(
+    session: Session,
+    path: Path,
+    *,
+    kind: str,
+    sender_code: str,
+    required: Sequence[str],
+    record_kind: str | None = None,
+) -> tuple[ImportFile, Table | None]:
+    """The import record and the file's table; the table is ``None`` when these exact bytes were
+    imported before — then the earlier record is returned and nothing is written.
+
+    ``kind`` names the column aliases (config/columns.yaml); ``record_kind`` the ImportFile kind
+    when it differs."""
+    sha = file_sha256(path)
+    previous = session.exec(select(ImportFile).where(ImportFile.sha256 == sha)).first()
+    if previous is not None:
+        return previous, None
+    if session.get(Organisation, sender_code) is None:
+        raise FileRejected(f"{path.name}: mittente {sender_code[:40]} sconosciuto (codice ente in organisations.yaml)")
+    table = read_table(path, kind, required=required)
+    record = ImportFile(sha256=sha, kind=record_kind or kind, sender_code=sender_code, filename=path.name)
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    return record, table
+
+
+class RowRejected(ValueError):
+    """A row that cannot be accepted: the field each error is about and why (Italian, for the
+    sender). Raised by a row's check, or by its apply step before that writes anything."""
+
+    def __init__(self, field: str, reason: str, *, more: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(reason)
+        self.errors = [(field, reason), *more]
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError, default_field: str) -> RowRejected:
+        """Every error of a pydantic row model, each on its field."""
+        pairs = [
+            (str(e["loc"][0]) if e["loc"] else default_field, str(e["msg"]).removeprefix("Value error, "))
+            for e in exc.errors()
+        ]
+        return cls(*pairs[0], more=pairs[1:])
+
+
+def context_session(info: ValidationInfo) -> Session | None:
+    """The session a row model was validated with (``context={"session": ...}``), so lookups
+    (a known company, an accredited body) are field errors reported with all the others."""
+    return (info.context or {}).get("session")
+
+
+def import_rows(
+    session: Session,
+    imp: ImportFile,
+    table: Table,
+    check: Callable[[dict[str, Any]], T],
+    apply: Callable[[int, T], str],
+) -> Counter[str]:
+    """The row loop every small partner file shares: ``check`` each row (every error of it at
+    once, with stray cells), ``apply`` the good ones inside a savepoint, keep the bad ones with
+    their errors, record the counts, and queue the error report to the sender.
+
+    Returns what ``apply`` returned, counted, plus ``rejected``.
+    """
+    assert imp.id is not None
+    labels = table.labels()
+    counts: Counter[str] = Counter()
+    bad: list[dict[str, Any]] = []
+    for number, cells in table.rows:
+        raw = table.record(cells)
+        errors = table.problems(cells)
+        try:
+            value = check(raw)
+        except RowRejected as exc:
+            errors += [_report(labels, raw, f, reason) for f, reason in exc.errors]
+        if not errors:
+            try:
+                with session.begin_nested():
+                    counts[apply(number, value)] += 1
+                continue
+            except RowRejected as exc:
+                errors = [_report(labels, raw, f, reason) for f, reason in exc.errors]
+        session.add(ImportRow(import_file_id=imp.id, row_number=number, errors=errors, raw=raw_for_report(raw)))
+        bad += [{"row": number, **e} for e in errors]
+        counts["rejected"] += 1
+    imp.rows_total, imp.rows_rejected = len(table.rows), counts["rejected"]
+    imp.rows_accepted = imp.rows_total - imp.rows_rejected
+    imp.status = "ingested"
+    session.add(imp)
+    report_rejected(session, imp, bad)
+    return counts
+
+
+def _report(labels: dict[str, str], raw: dict[str, Any], field: str, reason: str) -> dict[str, str]:
+    return {"column": labels.get(field, field), "value": safe_value(raw.get(field)), "reason": reason}
+
+
+def report_rejected(session: Session, imp: ImportFile, rows: list[dict[str, Any]]) -> bool:
+    """Queue the error report of ``imp`` to its sender: every rejected row, column and reason.
+
+    ``rows`` are ``{"row", "column", "value", "reason"}``; nothing is queued when empty or
+    already queued (a rerun). Returns whether a message was queued.
+    """
+    sender = session.get(Organisation, imp.sender_code)
+    if not rows or sender is None:
+        return False
+    queued = enqueue_email(
+        session,
+        key=f"import:{imp.id}:errors",
+        kind="import_errors",
+        recipient=sender.email,
+        recipient_code=sender.code,
+        context={"file_name": imp.filename, "rows_total": imp.rows_total, "rows": rows},
+    )
+    return queued is not None

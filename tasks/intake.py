@@ -1,0 +1,315 @@
+"""Intake stage steps: schedule appointments, record the operator's intake results."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from config.data import Office, load_offices, load_routing
+from models.cases import Assessment, Case, Profile
+from models.enums import AssessmentSource, Cefr, ConsentPurpose, Language, State
+from models.forms import IntakeResult
+from models.people import Organisation, Person, Referral
+from tasks.consent import grant_consents
+from tasks.db import in_chunks
+from tasks.outbox import EmailSpec, enqueue_emails
+from tasks.partners import referrers_by_case
+from tasks.privacy import audit_read
+from tasks.referrals import municipalities_of
+from tasks.routing import SKILLS, overall_level, route_after_assessment
+from tasks.scheduling import add_business_days, allocate_slots
+from tasks.transitions import transition_many
+
+ACTOR = "flow:intake"
+
+
+def _eligible(session: Session, office: str | None, case_codes: list[str] | None) -> list[Case]:
+    query = select(Case).where(col(Case.state).in_([State.ACCEPTED, State.NO_SHOW]))
+    if office:
+        query = query.where(Case.office_code == office)
+    if case_codes:
+        query = query.where(col(Case.code).in_(case_codes))
+    return list(session.exec(query.order_by(col(Case.id))).all())
+
+
+def schedule_intakes(
+    session: Session,
+    *,
+    office: str | None = None,
+    case_codes: list[str] | None = None,
+    today: date,
+    flow_run_id: str | None = None,
+) -> dict[str, list[str]]:
+    """Give every eligible case the next free slot at its office; returns codes per office.
+
+    Idempotent: only ACCEPTED (or NO_SHOW, to reschedule) cases are picked, so a case reached
+    by both a trigger and a sweep is scheduled once.
+    """
+    cases = _eligible(session, office, case_codes)
+    offices = {o.code: o for o in load_offices()}
+    first_day = add_business_days(today, load_routing().intake.days_ahead_min)
+    by_office: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        if case.office_code:
+            by_office[case.office_code].append(case)
+    scheduled: dict[str, list[str]] = {}
+    for code, group in by_office.items():
+        spec = offices[code]
+        booked_rows = session.exec(
+            select(func.date(Case.intake_at), func.count())
+            .where(
+                Case.office_code == code,
+                col(Case.intake_at).is_not(None),
+                func.date(Case.intake_at) >= first_day,
+            )
+            .group_by(func.date(Case.intake_at))
+        ).all()
+        booked = Counter({date.fromisoformat(str(d)): n for d, n in booked_rows if d})
+        hh, mm = (int(x) for x in spec.opening_hours.split("-")[0].split(":"))
+        slots = allocate_slots(
+            count=len(group),
+            first_day=first_day,
+            daily_capacity=spec.daily_capacity,
+            opening=time(hh, mm),
+            slot_minutes=spec.slot_minutes,
+            booked=booked,
+        )
+        for case, slot in zip(group, slots, strict=True):
+            case.intake_at = slot
+            case.next_step = "intake"
+            case.next_due = slot.date()
+            session.add(case)
+        moves = [(case, f"slot:{slot:%Y-%m-%dT%H:%M}") for case, slot in zip(group, slots, strict=True)]
+        transition_many(session, moves, State.INTAKE_SCHEDULED, actor=ACTOR, flow_run_id=flow_run_id)
+        _notify_appointments(session, list(zip(group, slots, strict=True)), spec)
+        scheduled[code] = [c.code for c in group]
+    return scheduled
+
+
+def _notify_appointments(session: Session, appointments: list[tuple[Case, datetime]], office: Office) -> None:
+    """Tell each candidate (when they gave an email) the date, and each referrer, in one digest,
+    the dates of the people it referred (with their consent to the referrer being told).
+
+    Batched: the people, referrers and already-queued keys of the whole office in a few
+    queries, the emails in one multi-row INSERT.
+    """
+    keys = sorted({case.person_key for case, _ in appointments})
+    people: dict[str, tuple[str | None, str]] = {}
+    for chunk in in_chunks(keys):
+        rows = session.exec(
+            select(Person.key, Person.email, Person.preferred_language).where(col(Person.key).in_(chunk))
+        ).all()
+        people.update({key: (email, Language(language).value) for key, email, language in rows})
+    referrers = referrers_by_case(session, [case.id for case, _ in appointments if case.id is not None])
+    specs: list[EmailSpec] = []
+    by_referrer: dict[str, tuple[Organisation, list[dict[str, Any]]]] = {}
+    for case, slot in appointments:
+        context = {
+            "case_code": case.code,
+            "office_name": office.name,
+            "office_address": office.address,
+            "office_phone": office.phone,
+            "office_email": office.email,
+            "appointment_at": slot,
+        }
+        stamp = f"{slot:%Y%m%d%H%M}"
+        email, language = people.get(case.person_key, (None, "it"))
+        if email:
+            audit_read(session, actor=ACTOR, case_code=case.code, purpose="avviso di appuntamento al candidato")
+            specs.append(
+                EmailSpec(
+                    key=f"case:{case.code}:intake-scheduled:{stamp}:candidate",
+                    kind="intake_appointment_candidate",
+                    recipient=email,
+                    language=language,
+                    case_code=case.code,
+                    person_key=case.person_key,
+                    reply_to=office.email,
+                    context=context,
+                )
+            )
+        for referrer in referrers.get(case.id or 0, []):
+            by_referrer.setdefault(referrer.code, (referrer, []))[1].append(
+                {"case_code": case.code, "appointment_at": slot}
+            )
+    for code, (referrer, items) in by_referrer.items():
+        # One digest per referrer and office; the key is the set of appointments, so a rerun
+        # adds nothing and a later run with other cases sends its own digest.
+        digest = hashlib.sha256(
+            ",".join(f"{a['case_code']}@{a['appointment_at']:%Y%m%d%H%M}" for a in items).encode()
+        ).hexdigest()[:16]
+        specs.append(
+            EmailSpec(
+                key=f"intake-scheduled:{office.code}:referrer:{code}:{digest}",
+                kind="intake_appointment_referrer",
+                recipient=referrer.email,
+                recipient_code=code,
+                case_code=items[0]["case_code"] if len(items) == 1 else None,
+                reply_to=office.email,
+                context={
+                    "appointments": items,
+                    "office_name": office.name,
+                    "office_address": office.address,
+                    "office_phone": office.phone,
+                    "referrer_name": referrer.name,
+                },
+            )
+        )
+    enqueue_emails(session, specs)
+
+
+def scheduled_cases(session: Session, office: str, up_to: date) -> list[str]:
+    """Codes of the office's cases with an intake appointment on or before ``up_to``."""
+    rows = session.exec(
+        select(Case.code)
+        .where(
+            Case.office_code == office,
+            Case.state == State.INTAKE_SCHEDULED,
+            func.date(Case.intake_at) <= up_to,
+        )
+        .order_by(col(Case.intake_at))
+    ).all()
+    return list(rows)
+
+
+def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeResult]:
+    """Pre-filled form rows: occupations coded from the referral's text, self-reported Italian."""
+    from tasks.occupations import default_coder
+
+    coder = default_coder()
+    out = []
+    for code in case_codes:
+        case = session.exec(select(Case).where(Case.code == code)).one()
+        ref = session.exec(select(Referral).where(Referral.case_id == case.id).order_by(col(Referral.id))).first()
+        level = Cefr(ref.self_italian_level) if ref and ref.self_italian_level else Cefr.PRE_A1
+        occupations = (
+            [c for c, score in coder.code(ref.experiences_text, k=3) if score >= 70][:3]
+            if ref and ref.experiences_text
+            else []
+        )
+        out.append(
+            IntakeResult(
+                case_code=code,
+                listening=level,
+                reading=level,
+                interaction=level,
+                production=level,
+                writing=level,
+                occupations=occupations,
+            )
+        )
+    return out
+
+
+@dataclass
+class IntakeOutcome:
+    done: list[str] = field(default_factory=list)
+    literacy: list[str] = field(default_factory=list)
+    profile_ready: list[str] = field(default_factory=list)
+    no_show: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def validate_intake(session: Session, expected: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    """Problems with a submitted form, in Italian (empty = acceptable)."""
+    from config.data import load_taxonomy
+
+    results = [IntakeResult.model_validate(r) for r in rows]
+    problems = []
+    given = [r.case_code for r in results]
+    if sorted(set(given)) != sorted(set(expected)):
+        missing = sorted(set(expected) - set(given))
+        extra = sorted(set(given) - set(expected))
+        if missing:
+            problems.append("mancano gli esiti delle pratiche: " + ", ".join(missing))
+        if extra:
+            problems.append("pratiche non previste in questo modulo: " + ", ".join(extra))
+    if len(given) != len(set(given)):
+        problems.append("una pratica compare più volte")
+    known = load_taxonomy().by_code
+    for r in results:
+        unknown = [c for c in r.occupations if c not in known]
+        if unknown:
+            problems.append(f"{r.case_code}: codici ISCO non presenti nella tassonomia: {', '.join(unknown)}")
+        if r.present and not r.occupations:
+            problems.append(f"{r.case_code}: indicare almeno una mansione")
+    return problems
+
+
+def record_intake(
+    session: Session, rows: list[dict[str, Any]], *, today: date, flow_run_id: str | None = None
+) -> IntakeOutcome:
+    """Store assessments and profiles, move each case to INTAKE_DONE and route it onwards.
+
+    Takes plain dicts (what the form submitted) and validates them again here.
+    """
+    results = [IntakeResult.model_validate(r) for r in rows]
+    rules = load_routing().literacy
+    threshold = Cefr(rules.threshold)
+    outcome = IntakeOutcome()
+    cases = _cases_by_code(session, [r.case_code for r in results])
+    towns = municipalities_of(session, cases.values())
+    profiles: dict[int, Profile] = {}
+    for chunk in in_chunks([c.id for c in cases.values() if c.id is not None]):
+        profiles.update(
+            {p.case_id: p for p in session.exec(select(Profile).where(col(Profile.case_id).in_(chunk))).all()}
+        )
+    no_show: list[tuple[Case, str | None]] = []
+    done: list[tuple[Case, str | None]] = []
+    routed: dict[State, list[tuple[Case, str | None]]] = defaultdict(list)
+    consents: dict[ConsentPurpose, list[str]] = defaultdict(list)
+    for r in results:
+        case = cases[r.case_code]
+        if case.state is not State.INTAKE_SCHEDULED:
+            outcome.skipped.append(case.code)  # already recorded by an earlier run: idempotent
+            continue
+        if not r.present:
+            no_show.append((case, "assente"))
+            outcome.no_show.append(case.code)
+            continue
+        levels = {s: getattr(r, s) for s in SKILLS}
+        assert case.id is not None
+        session.add(Assessment(case_id=case.id, source=AssessmentSource.UNIBG_TEST, assessed_on=today, **levels))
+        profile = profiles.get(case.id) or Profile(case_id=case.id)
+        profile.occupations, profile.experience_years = list(r.occupations), r.experience_years
+        profile.education, profile.recognition, profile.licence = r.education, r.recognition, r.licence
+        profile.availability, profile.shifts, profile.mobility_km = r.availability.value, r.shifts, r.mobility_km
+        profile.italian, profile.area = overall_level(levels, rules.rule), towns.get(case.person_key)
+        session.add(profile)
+        if r.consent_confindustria:
+            consents[ConsentPurpose.PROFILE_TO_CONFINDUSTRIA].append(case.person_key)
+        if r.consent_cpia:
+            consents[ConsentPurpose.CPIA_ENROLMENT].append(case.person_key)
+        case.next_step, case.next_due = None, None
+        session.add(case)
+        done.append((case, "colloquio"))
+        target = route_after_assessment(levels, threshold, rules.rule)
+        routed[target].append((case, f"italiano {profile.italian.value} vs {threshold.value}"))
+        outcome.done.append(case.code)
+        (outcome.literacy if target is State.LITERACY else outcome.profile_ready).append(case.code)
+    for purpose, keys in consents.items():
+        grant_consents(session, keys, purpose, source="intake")
+    transition_many(session, no_show, State.NO_SHOW, actor=ACTOR, flow_run_id=flow_run_id)
+    transition_many(session, done, State.INTAKE_DONE, actor=ACTOR, flow_run_id=flow_run_id)
+    for target, moves in routed.items():
+        transition_many(session, moves, target, actor=ACTOR, flow_run_id=flow_run_id)
+    return outcome
+
+
+def _cases_by_code(session: Session, codes: list[str]) -> dict[str, Case]:
+    """The cases of ``codes`` in one query per 1,000; an unknown code is a clear error."""
+    found: dict[str, Case] = {}
+    unique = sorted(set(codes))
+    for chunk in in_chunks(unique):
+        for case in session.exec(select(Case).where(col(Case.code).in_(chunk))).all():
+            found[case.code] = case
+    missing = [c for c in unique if c not in found]
+    if missing:
+        raise ValueError(f"pratiche sconosciute: {', '.join(missing[:10])}")
+    return found

@@ -1,0 +1,459 @@
+"""Referral stage steps: ingest a partner file, deduplicate, accept, acknowledge.
+
+Each function works on one import inside the caller's transaction and returns counts and case
+codes only, so nothing identifying reaches Prefect.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert
+from sqlmodel import Session, col, select
+
+from config.data import load_offices, load_routing, office_for_municipality
+from config.settings import get_settings
+from models.base import insert_values, new_token, utcnow
+from models.cases import Case
+from models.enums import Channel, ConsentPurpose, Language, State
+from models.ops import DedupReview, ImportFile, ImportRow
+from models.people import Consent, Organisation, Person, PersonKey, Referral
+from models.state_machine import TERMINAL
+from tasks.codes import allocate_codes
+from tasks.consent import consenting_persons, grant_consent, has_consent
+from tasks.db import in_chunks
+from tasks.dedup import DedupThresholds, PersonRecord, find_duplicates
+from tasks.events import EventSpec, queue_event
+from tasks.imports import file_sha256, raw_for_report, report_rejected
+from tasks.outbox import enqueue_email
+from tasks.progress import Progress
+from tasks.referral_rows import ReferralRow, validate_row
+from tasks.tabular import FileRejected, open_table, safe_value
+from tasks.transitions import record_creations, transition, transition_many
+
+ACTOR = "flow:referral"
+
+
+@dataclass
+class IngestSummary:
+    """What an import did, in counts and case codes (safe to return to Prefect)."""
+
+    import_id: int
+    already_imported: bool = False
+    accepted_rows: int = 0
+    rejected_rows: int = 0
+    case_codes: list[str] = field(default_factory=list)
+
+
+REFERRAL_REQUIRED = ("family_name", "given_names", "municipality")
+
+
+def ingest_referral_file(
+    session: Session, path: Path, referrer_code: str, *, flow_run_id: str | None = None
+) -> IngestSummary:
+    """Store every valid row as person + referral + REFERRED case; every bad row with its errors.
+
+    A file already imported (same bytes) changes nothing. A file that cannot be read at all raises
+    :class:`FileRejected` before anything is written: a first pass reads the whole file (rows
+    only, no validation) so that a damaged tail cannot fail halfway through the writes.
+
+    Big files stream: rows are validated one by one and written in chunks of
+    ``settings.chunk_size`` (one flush each), all inside the caller's single transaction. A crash
+    therefore leaves nothing behind, and the import is either absent or complete; the price is
+    that the transaction (and, on SQLite, the write lock) lasts as long as the import.
+    """
+    if session.get(Organisation, referrer_code) is None:
+        raise FileRejected(f"{path.name}: ente segnalante «{referrer_code}» sconosciuto")
+    sha = file_sha256(path)
+    previous = session.exec(select(ImportFile).where(ImportFile.sha256 == sha)).first()
+    if previous is not None:
+        assert previous.id is not None
+        return IngestSummary(import_id=previous.id, already_imported=True)
+    total = count_rows(path, "referral", REFERRAL_REQUIRED)
+    imp = ImportFile(sha256=sha, kind="referral", sender_code=referrer_code, filename=path.name)
+    session.add(imp)
+    session.flush()
+    assert imp.id is not None
+    summary = IngestSummary(import_id=imp.id)
+    chunk_size = max(1, get_settings().chunk_size)
+    prefix = f"{get_settings().province_code}-{date.today().year}"
+    good: list[tuple[int, ReferralRow]] = []
+    seen = 0
+    progress = Progress("referral", total, "Righe del file importate")
+    with open_table(path, "referral", required=REFERRAL_REQUIRED) as (layout, rows):
+        labels = layout.labels()
+        for number, cells in progress.track(rows):
+            seen += 1
+            raw = layout.record(cells)
+            row, errors = _check_row(raw, layout.problems(cells), labels)
+            if row is None:
+                session.add(ImportRow(import_file_id=imp.id, row_number=number, errors=errors, raw=raw_for_report(raw)))
+                summary.rejected_rows += 1
+            else:
+                good.append((number, row))
+            if len(good) >= chunk_size or seen % chunk_size == 0:
+                summary.case_codes += _store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
+                good.clear()
+        summary.case_codes += _store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
+    if seen != total:  # the file changed between the two passes
+        raise FileRejected(f"{path.name}: il file è cambiato durante l'importazione; inviarlo di nuovo")
+    progress.finish()
+    summary.accepted_rows = len(summary.case_codes)
+    imp.rows_total, imp.rows_accepted, imp.rows_rejected = seen, summary.accepted_rows, summary.rejected_rows
+    imp.status = "ingested"
+    session.add(imp)
+    return summary
+
+
+def count_rows(path: Path, kind: str, required: Sequence[str]) -> int:
+    """Read the whole file once without keeping it: any whole-file failure surfaces here."""
+    with open_table(path, kind, required=required) as (_layout, rows):
+        return sum(1 for _ in rows)
+
+
+def _check_row(
+    raw: dict[str, Any], problems: list[dict[str, str]], labels: dict[str, str]
+) -> tuple[ReferralRow | None, list[dict[str, str]]]:
+    """The validated row, or every error of it at once (structure, fields, municipality)."""
+    row, errors = validate_row(raw, labels)
+    errors = problems + errors
+    municipality = row.municipality if row else " ".join(str(raw.get("municipality") or "").split())
+    if municipality and office_for_municipality(municipality) is None:
+        errors.append(
+            {
+                "column": labels.get("municipality", "Comune"),
+                "value": safe_value(municipality),
+                "reason": "comune non servito dai Centri per l'Impiego della provincia di Bergamo",
+            }
+        )
+    return (row if not errors else None), errors
+
+
+def _store_chunk(
+    session: Session,
+    rows: list[tuple[int, ReferralRow]],
+    prefix: str,
+    referrer: str,
+    import_id: int,
+    flow_run_id: str | None,
+) -> list[str]:
+    """Write one chunk of valid rows as multi-row Core INSERTs (no ORM objects: bounded memory,
+    and no per-row pydantic validation: the rows were validated already)."""
+    session.flush()
+    if not rows:
+        return []
+    codes = allocate_codes(session, prefix, len(rows))
+    tokens = [new_token() for _ in rows]
+    session.execute(insert(PersonKey), [insert_values(PersonKey, token=t) for t in tokens])
+    created = session.execute(
+        insert(Case).returning(col(Case.id), sort_by_parameter_order=True),
+        [
+            insert_values(Case, code=code, person_key=token, state=State.REFERRED)
+            for token, code in zip(tokens, codes, strict=True)
+        ],
+    )
+    case_ids = list(created.scalars())
+    session.execute(insert(Person), [_person(token, row) for token, (_, row) in zip(tokens, rows, strict=True)])
+    referrals, consents = [], []
+    for (number, row), token, case_id in zip(rows, tokens, case_ids, strict=True):
+        referrals.append(_referral(row, token, case_id, referrer, import_id, number))
+        # The consents given on the form; a brand-new key has none to renew.
+        purposes = [ConsentPurpose.CPI_PROCESSING, ConsentPurpose.REFERRER_CONTACT] if row.consent_privacy else []
+        purposes += [ConsentPurpose.PROFILE_TO_CONFINDUSTRIA] if row.consent_confindustria else []
+        consents += [
+            insert_values(Consent, person_key=token, purpose=p, source=f"import:{import_id}") for p in purposes
+        ]
+    session.execute(insert(Referral), referrals)
+    if consents:
+        session.execute(insert(Consent), consents)
+    record_creations(
+        session, list(zip(case_ids, codes, strict=True)), State.REFERRED, actor=ACTOR, flow_run_id=flow_run_id
+    )
+    return codes
+
+
+def _person(key: str, row: ReferralRow) -> dict[str, Any]:
+    cyrillic = any("\u0400" <= c <= "\u04ff" for c in row.family_name + row.given_names)
+    return insert_values(
+        Person,
+        key=key,
+        family_name=row.family_name,
+        given_names=row.given_names,
+        native_family_name=row.family_name if cyrillic else "",
+        native_given_names=row.given_names if cyrillic else "",
+        name_norm=row.name_norm,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        birth_place=row.birth_place,
+        citizenship=row.citizenship,
+        codice_fiscale=row.codice_fiscale,
+        phone=row.phone,
+        email=row.email,
+        municipality=row.municipality,
+        permit_type=row.permit_type,
+        permit_expiry=row.permit_expiry,
+        languages=row.languages,
+        preferred_language=_preferred_language(row),
+    )
+
+
+def _referral(row: ReferralRow, key: str, case_id: int, referrer: str, import_id: int, number: int) -> dict[str, Any]:
+    return insert_values(
+        Referral,
+        person_key=key,
+        case_id=case_id,
+        referrer_code=referrer,
+        channel=Channel.FILE,
+        import_file_id=import_id,
+        row_number=number,
+        experiences_text=row.experiences or "",
+        self_italian_level=row.italian_level.value if row.italian_level else None,
+        education_text=row.education,
+        licence_text=row.licence,
+    )
+
+
+def _preferred_language(row: ReferralRow) -> Language:
+    langs = " ".join(row.languages).casefold()
+    if row.italian_level is not None and row.italian_level.rank >= 3:
+        return Language.IT
+    if "ucrain" in langs or "russ" in langs or "україн" in langs:
+        return Language.UK
+    if "ingl" in langs or "english" in langs:
+        return Language.EN
+    return Language.IT
+
+
+def _record(p: Person) -> PersonRecord:
+    return PersonRecord(
+        key=p.key,
+        family_name=p.family_name,
+        given_names=p.given_names,
+        birth_date=p.birth_date,
+        codice_fiscale=p.codice_fiscale,
+        phone=p.phone,
+        email=p.email,
+    )
+
+
+@dataclass
+class DedupSummary:
+    merged: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+
+
+def deduplicate_import(session: Session, import_id: int, *, flow_run_id: str | None = None) -> DedupSummary:
+    """Merge referrals of people already known (open cases) and queue grey-band pairs for review."""
+    new_cases = _import_cases(session, import_id, State.REFERRED)
+    if not new_cases:
+        return DedupSummary()
+    # The import's people as a subquery, not a list of keys: a 100k-row file would exceed the
+    # driver's limit of 65,535 bound parameters.
+    new_keys = select(Referral.person_key).where(Referral.import_file_id == import_id).scalar_subquery()
+    open_states = [s for s in State if s not in TERMINAL and s is not State.REFERRED] + [State.REFERRED]
+    existing_rows = session.exec(
+        select(Person, Case)
+        .join(Case, col(Case.person_key) == col(Person.key))
+        .where(col(Case.state).in_(open_states), col(Person.key).not_in(new_keys))
+    ).all()
+    existing_case = {p.key: c for p, c in existing_rows}
+    people = {p.key: p for p in session.exec(select(Person).where(col(Person.key).in_(new_keys))).all()}
+    by_key = {c.person_key: c for c in new_cases}
+    ordered = [people[c.person_key] for c in sorted(new_cases, key=lambda c: c.id or 0)]
+    rules = load_routing().dedup
+    decisions = find_duplicates(
+        [_record(p) for p in ordered],
+        [_record(p) for p, _ in existing_rows],
+        DedupThresholds(merge=rules.merge_threshold, review=rules.review_threshold),
+    )
+    summary = DedupSummary()
+    for d in decisions:
+        if d.match_key is None or d.band == "new":
+            continue
+        case = by_key[d.new_key]
+        target = existing_case.get(d.match_key) or by_key.get(d.match_key)
+        if target is None or target.id == case.id:
+            continue
+        if d.band == "merge":
+            merge_case(session, case, target, d.reason, flow_run_id)
+            summary.merged.append(case.code)
+        else:
+            assert case.id is not None and target.id is not None
+            session.add(DedupReview(case_id=case.id, candidate_case_id=target.id, score=d.score))
+            summary.review.append(case.code)
+    if summary.review:
+        queue_event(
+            session,
+            EventSpec(
+                name="incontro.dedup.pending",
+                resource_id=f"incontro.import.{import_id}",
+                payload={"reviews": len(summary.review)},
+            ),
+        )
+    return summary
+
+
+def merge_case(session: Session, case: Case, target: Case, reason: str, flow_run_id: str | None) -> None:
+    """The new referral joins the existing case; the referrer is told which case it is."""
+    case.merged_into_id = target.id
+    session.add(case)
+    for ref in session.exec(select(Referral).where(Referral.case_id == case.id)).all():
+        ref.case_id = target.id
+        session.add(ref)
+        referrer = session.get(Organisation, ref.referrer_code)
+        if referrer is not None:
+            enqueue_email(
+                session,
+                key=f"case:{case.code}:duplicate:{ref.referrer_code}",
+                kind="duplicate_notice",
+                recipient=referrer.email,
+                recipient_code=referrer.code,
+                case_code=target.code,
+                context={
+                    "case_code": target.code,
+                    "existing_office": _office_name(target.office_code),
+                    "row": ref.row_number,
+                },
+            )
+    for consent in session.exec(select(Consent).where(Consent.person_key == case.person_key)).all():
+        if not has_consent(session, target.person_key, consent.purpose, consent.recipient_code):
+            grant_consent(
+                session,
+                target.person_key,
+                consent.purpose,
+                recipient=consent.recipient_code,
+                source=f"merge:{case.code}",
+            )
+    transition(
+        session, case, State.DUPLICATE, actor=ACTOR, reason=f"merge:{target.code}:{reason}", flow_run_id=flow_run_id
+    )
+
+
+def _office_name(code: str | None) -> str:
+    for office in load_offices():
+        if office.code == code:
+            return office.name
+    return "da assegnare"
+
+
+def _import_cases(session: Session, import_id: int, state: State) -> list[Case]:
+    return list(
+        session.exec(
+            select(Case)
+            .join(Referral, col(Referral.case_id) == col(Case.id))
+            .where(Referral.import_file_id == import_id, Case.state == state)
+            .distinct()
+        ).all()
+    )
+
+
+def accept_case(session: Session, case: Case, *, flow_run_id: str | None = None) -> State:
+    """Accept one referred case at the CPI of its municipality, or reject it (typed reason)."""
+    return accept_cases(session, [case], flow_run_id=flow_run_id)[case.code]
+
+
+def municipalities_of(session: Session, cases: Iterable[Case]) -> dict[str, str | None]:
+    """Person key -> comune of residence for ``cases``: one query per 1,000 people."""
+    towns: dict[str, str | None] = {}
+    for chunk in in_chunks(sorted({c.person_key for c in cases})):
+        towns.update(session.exec(select(Person.key, Person.municipality).where(col(Person.key).in_(chunk))).all())
+    return towns
+
+
+def accept_cases(session: Session, cases: list[Case], *, flow_run_id: str | None = None) -> dict[str, State]:
+    """Accept each case at the CPI of its municipality, or reject it (typed reason): the
+    municipalities and the consents of the whole batch in two queries, one bulk move per outcome."""
+    towns = municipalities_of(session, cases)
+    consenting = consenting_persons(session, (c.person_key for c in cases), ConsentPurpose.CPI_PROCESSING)
+    moves: dict[State, list[tuple[Case, str | None]]] = defaultdict(list)
+    for case in cases:
+        office = office_for_municipality(towns.get(case.person_key) or "")
+        if case.person_key not in consenting:
+            moves[State.REJECTED].append((case, "no_consent"))
+        elif office is None:
+            moves[State.REJECTED].append((case, "out_of_province"))
+        else:
+            case.office_code = office.code
+            session.add(case)
+            moves[State.ACCEPTED].append((case, f"office:{office.code}"))
+    for target, group in moves.items():
+        transition_many(session, group, target, actor=ACTOR, flow_run_id=flow_run_id)
+    return {case.code: target for target, group in moves.items() for case, _ in group}
+
+
+def accept_import(session: Session, import_id: int, *, flow_run_id: str | None = None) -> dict[str, int]:
+    """Assign each new case the CPI office of its municipality and accept it (or reject it)."""
+    pending_review = set(session.exec(select(DedupReview.case_id).where(col(DedupReview.decision).is_(None))).all())
+    counts: dict[str, int] = defaultdict(int)
+    ready = []
+    for case in _import_cases(session, import_id, State.REFERRED):
+        if case.id in pending_review:
+            counts["review"] += 1
+        else:
+            ready.append(case)
+    for target in accept_cases(session, ready, flow_run_id=flow_run_id).values():
+        counts[target.value] += 1
+    if counts["accepted"]:
+        queue_event(
+            session,
+            EventSpec(
+                name="incontro.referral.accepted",
+                resource_id=f"incontro.import.{import_id}",
+                payload={"accepted": counts["accepted"]},
+            ),
+        )
+    return dict(counts)
+
+
+def acknowledge_import(session: Session, import_id: int) -> int:
+    """Queue the acknowledgement (and the error report, if any) to the sending partner."""
+    imp = session.get(ImportFile, import_id)
+    assert imp is not None
+    sender = session.get(Organisation, imp.sender_code)
+    assert sender is not None
+    refs = session.exec(
+        select(Referral, Case)
+        .join(Case, col(Case.id) == col(Referral.case_id))
+        .where(Referral.import_file_id == import_id)
+    ).all()
+    accepted = [
+        {"row": r.row_number, "case_code": c.code, "office_name": _office_name(c.office_code), "state": c.state.value}
+        for r, c in sorted(refs, key=lambda rc: rc[0].row_number or 0)
+    ]
+    # a referral whose case belongs to another person key was merged into an existing case
+    duplicates = [{"row": r.row_number, "case_code": c.code} for r, c in refs if c.person_key != r.person_key]
+    bad = session.exec(
+        select(ImportRow).where(ImportRow.import_file_id == import_id).order_by(col(ImportRow.row_number))
+    ).all()
+    rejected = [{"row": b.row_number, "errors": b.errors} for b in bad]
+    queued = 0
+    context = {"file_name": imp.filename, "accepted": accepted, "rejected": rejected, "duplicates": duplicates}
+    if enqueue_email(
+        session,
+        key=f"import:{import_id}:ack",
+        kind="referral_ack",
+        recipient=sender.email,
+        recipient_code=sender.code,
+        context=context,
+    ):
+        queued += 1
+    if report_rejected(session, imp, [{"row": b.row_number, **e} for b in bad for e in b.errors]):
+        queued += 1
+    imp.status = "acknowledged"
+    session.add(imp)
+    return queued
+
+
+def count_cases(session: Session) -> dict[str, int]:
+    """Cases per state (for summaries and the funnel)."""
+    rows = session.exec(select(Case.state, func.count()).group_by(Case.state)).all()
+    return {State(s).value: n for s, n in rows}
+
+
+def utc_today() -> date:
+    return utcnow().date()

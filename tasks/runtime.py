@@ -1,0 +1,115 @@
+"""Glue between plain step functions and Prefect: sessions, retries, run ids, artifacts.
+
+A step is a plain function ``fn(session, ...)``; :func:`db_step` turns it into a Prefect task
+that opens a session, commits on success, retries transient database errors, and never lets a
+database error message (which may quote row values) reach Prefect.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from tasks.db import session_scope
+from tasks.transitions import ConcurrentTransition
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StepFailed(RuntimeError):
+    """A database step failed; the message names the step and error type only (no row values)."""
+
+
+def current_flow_run_id() -> str | None:
+    ctx = FlowRunContext.get()
+    return str(ctx.flow_run.id) if ctx and ctx.flow_run else None
+
+
+def _transient(_task: Any, _run: Any, state: Any) -> bool:
+    """Retry only what can heal by itself: a locked or dropped database connection, or a lost
+    race on a case (steps are idempotent, so the rerun skips what already moved)."""
+    try:
+        state.result()
+    except StepFailed as exc:
+        return "OperationalError" in str(exc) or "ConcurrentTransition" in str(exc)
+    except Exception:
+        return False
+    return False
+
+
+def db_step(fn: Callable[..., R], *, retries: int = 2, name: str | None = None) -> Task[..., R]:
+    """Wrap ``fn(session, *args, **kwargs)`` as a Prefect task with its own transaction."""
+    wants_run_id = "flow_run_id" in inspect.signature(fn).parameters
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> R:
+        if wants_run_id:
+            kwargs.setdefault("flow_run_id", current_flow_run_id())
+        try:
+            with session_scope() as session:
+                return fn(session, *args, **kwargs)
+        except ConcurrentTransition:
+            raise StepFailed(f"{fn.__name__}: ConcurrentTransition") from None
+        except (DBAPIError, SQLAlchemyError) as exc:
+            private_log().exception("step %s failed", fn.__name__)
+            # SQL errors quote parameters (names, phones...): keep them out of Prefect's logs.
+            raise StepFailed(
+                f"{fn.__name__}: {type(exc).__name__} ({type(getattr(exc, 'orig', exc)).__name__})"
+            ) from None
+        except Exception:
+            private_log().exception("step %s failed", fn.__name__)
+            raise
+
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p for p in inspect.signature(fn).parameters.values() if p.name not in ("session", "flow_run_id")]
+    )
+    return task(  # type: ignore[call-overload,no-any-return]
+        run,
+        name=name or fn.__name__,
+        retries=retries,
+        retry_delay_seconds=[1, 4, 10],
+        retry_condition_fn=_transient,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+    )  # type: ignore[arg-type]
+
+
+def ask_operator(form: type[Any], *, key: str, description: str, initial: dict[str, Any]) -> Any:
+    """Wait for an operator's form (DESIGN §7).
+
+    In a deployment the run is *suspended* (the process exits; resuming re-runs the flow from
+    the top, and the same ``key`` returns the stored answer). Outside a deployment (tests, ad-hoc
+    runs) it *pauses* in process and polls every second.
+    """
+    from prefect.flow_runs import pause_flow_run, suspend_flow_run
+
+    run_input = form.with_initial_data(description=description, **initial)
+    ctx = FlowRunContext.get()
+    if ctx and ctx.flow_run and ctx.flow_run.deployment_id:
+        return suspend_flow_run(wait_for_input=run_input, key=key)
+    return pause_flow_run(wait_for_input=run_input, key=key, poll_interval=1, timeout=3600)
+
+
+def private_log() -> logging.Logger:
+    """The application's own log (var/logs/app.log), never shipped to Prefect: it may hold
+    database error details that quote personal data, like the database itself."""
+    logger = logging.getLogger("incontro.private")
+    if not logger.handlers:
+        from config.settings import get_settings
+
+        path = get_settings().var_dir / "logs" / "app.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    return logger

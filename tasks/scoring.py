@@ -1,0 +1,591 @@
+"""Match scoring between a person's profile and a vacancy (DESIGN §6).
+
+Hard constraints filter first; the score is a weighted sum of parts, each 0-1, stored with
+``SCORING_VERSION`` so an operator sees *why*. ``score_pair`` is the reference implementation;
+the top-k functions compute the very same numbers with numpy arrays over blocks of profiles and
+vacancies that share an ISCO major group, and only build Python objects for the winners.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from models.enums import Cefr, Licence
+
+__all__ = [
+    "DEFAULT_MAX_KM",
+    "LICENCE_LABEL",
+    "SCORING_VERSION",
+    "MatchResult",
+    "MatchWeights",
+    "ProfileFacts",
+    "VacancyFacts",
+    "configured_matching",
+    "explain",
+    "hard_constraints",
+    "haversine_km",
+    "licence_satisfies",
+    "occupation_similarity",
+    "score_pair",
+    "top_k_all_vacancies",
+    "top_k_for_profile",
+    "top_k_for_vacancy",
+]
+
+SCORING_VERSION = "match-v1"
+DEFAULT_MAX_KM = 50.0
+UNKNOWN_DISTANCE_PART = 0.5  # neither rewarded nor punished when a location is missing
+
+# Exclusion reasons (stable codes, stored with the match).
+ITALIAN_TOO_LOW = "italian_below_required"
+LICENCE_MISSING = "licence_missing"
+BEYOND_MOBILITY = "beyond_mobility_radius"
+BEYOND_MAX_KM = "beyond_max_km"
+OTHER_MAJOR_GROUP = "occupation_other_major_group"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFacts:
+    """What matching knows about a person (no names, no contacts: DESIGN §8)."""
+
+    case_code: str
+    occupations: tuple[str, ...] = ()  # ISCO-08 codes, best first
+    skills: tuple[str, ...] = ()
+    italian: Cefr = Cefr.PRE_A1
+    licence: Licence = Licence.NONE
+    lat: float | None = None
+    lon: float | None = None
+    mobility_km: float = DEFAULT_MAX_KM
+    availability: str = "full_time"
+    shifts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VacancyFacts:
+    vacancy_code: str
+    occupation_code: str
+    skills: tuple[str, ...] = ()
+    italian_required: Cefr = Cefr.PRE_A1
+    licence_required: Licence = Licence.NONE
+    lat: float | None = None
+    lon: float | None = None
+    shifts_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchWeights:
+    occupation: float = 0.40
+    skills: float = 0.15
+    language: float = 0.20
+    licence: float = 0.05
+    distance: float = 0.10
+    availability: float = 0.10
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+PARTS = ("occupation", "skills", "language", "licence", "distance", "availability")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Score 0-100 (0 when excluded), its parts (0-1 each) and the exclusion reasons."""
+
+    score: float
+    parts: dict[str, float]
+    excluded: list[str] = field(default_factory=list)
+    version: str = SCORING_VERSION
+
+
+# --- single-pair reference --------------------------------------------------------------------
+
+# Which required licence each held licence satisfies (C, CE and D presuppose B).
+_SATISFIES: dict[Licence, frozenset[Licence]] = {
+    Licence.NONE: frozenset(),
+    Licence.B: frozenset({Licence.B}),
+    Licence.C: frozenset({Licence.B, Licence.C}),
+    Licence.CE: frozenset({Licence.B, Licence.C, Licence.CE}),
+    Licence.D: frozenset({Licence.B, Licence.D}),
+    Licence.FORKLIFT: frozenset({Licence.FORKLIFT}),
+}
+_LIC_BIT = {lic: 1 << i for i, lic in enumerate(Licence)}
+
+
+def licence_satisfies(have: Licence, need: Licence) -> bool:
+    """True when ``have`` allows the work that requires ``need``."""
+    return need == Licence.NONE or need in _SATISFIES[have]
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (good to <0.5% at provincial scale)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _distance(p: ProfileFacts, v: VacancyFacts) -> float | None:
+    if p.lat is None or p.lon is None or v.lat is None or v.lon is None:
+        return None
+    return haversine_km(p.lat, p.lon, v.lat, v.lon)
+
+
+def _common_prefix_len(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def occupation_similarity(profile_codes: Sequence[str], vacancy_code: str) -> float:
+    """1.0 same unit group, 0.7 same minor group, 0.4 same sub-major group, else 0."""
+    best = 0.0
+    for code in profile_codes:
+        shared = _common_prefix_len(code, vacancy_code)
+        if shared >= 4 and len(code) == len(vacancy_code):
+            return 1.0
+        best = max(best, 0.7 if shared >= 3 else 0.4 if shared >= 2 else 0.0)
+    return best
+
+
+def _skills_text(skills: Sequence[str]) -> str:
+    return " ".join(sorted(s.casefold().strip() for s in skills if s and s.strip()))
+
+
+def _skills_part(p_text: str, v_text: str) -> float:
+    if not v_text:
+        return 1.0  # nothing asked for
+    if not p_text:
+        return 0.0
+    return fuzz.token_set_ratio(p_text, v_text) / 100.0
+
+
+def _language_part(have: Cefr, need: Cefr) -> float:
+    gap = need.rank - have.rank
+    return 1.0 if gap <= 0 else 0.5 if gap == 1 else 0.0
+
+
+def hard_constraints(p: ProfileFacts, v: VacancyFacts, max_km: float = DEFAULT_MAX_KM) -> list[str]:
+    """Reasons that exclude the pair outright (empty list = may be scored).
+
+    A missing location never excludes (distance unknown); a profile without coded occupations
+    is not excluded by occupation either, so new people are not invisible to operators.
+    """
+    reasons: list[str] = []
+    if v.italian_required.rank - p.italian.rank > 1:
+        reasons.append(ITALIAN_TOO_LOW)
+    if not licence_satisfies(p.licence, v.licence_required):
+        reasons.append(LICENCE_MISSING)
+    d = _distance(p, v)
+    if d is not None:
+        if d > p.mobility_km:
+            reasons.append(BEYOND_MOBILITY)
+        if d > max_km:
+            reasons.append(BEYOND_MAX_KM)
+    if p.occupations and not any(c[:1] == v.occupation_code[:1] for c in p.occupations):
+        reasons.append(OTHER_MAJOR_GROUP)
+    return reasons
+
+
+def _weighted(parts: dict[str, float], weights: MatchWeights) -> float:
+    w = weights.as_dict()
+    total = sum(w.values())
+    return round(100.0 * sum(w[k] * parts[k] for k in PARTS) / total, 2)
+
+
+def score_pair(
+    p: ProfileFacts,
+    v: VacancyFacts,
+    weights: MatchWeights = MatchWeights(),
+    max_km: float = DEFAULT_MAX_KM,
+) -> MatchResult:
+    """Reference score of one pair; 0 with reasons when a hard constraint fails."""
+    d = _distance(p, v)
+    parts = {
+        "occupation": occupation_similarity(p.occupations, v.occupation_code),
+        "skills": _skills_part(_skills_text(p.skills), _skills_text(v.skills)),
+        "language": _language_part(p.italian, v.italian_required),
+        "licence": 1.0 if licence_satisfies(p.licence, v.licence_required) else 0.0,
+        "distance": UNKNOWN_DISTANCE_PART if d is None else max(0.0, 1.0 - d / max_km),
+        "availability": 0.0 if (v.shifts_required and not p.shifts) else 1.0,
+    }
+    excluded = hard_constraints(p, v, max_km)
+    score = 0.0 if excluded else _weighted(parts, weights)
+    return MatchResult(score, parts, excluded)
+
+
+# How operators name each licence (the enum values are codes, "forklift" is not Italian).
+LICENCE_LABEL: dict[Licence, str] = {
+    Licence.NONE: "nessuna patente",
+    Licence.B: "patente B",
+    Licence.C: "patente C",
+    Licence.CE: "patente CE",
+    Licence.D: "patente D",
+    Licence.FORKLIFT: "patentino muletto",
+}
+
+
+def configured_matching() -> tuple[MatchWeights, float, int]:
+    """Weights, maximum distance (km) and k from config/routing.yaml, so operators tune
+    matching without a release; refuses a config whose version is not this code's."""
+    from config.data import load_routing  # local: keeps this module importable without config
+
+    rules = load_routing().matching
+    if rules.version != SCORING_VERSION:
+        raise ValueError(
+            f"config/routing.yaml, matching.version: {rules.version!r} non corrisponde alla versione "
+            f"del calcolo {SCORING_VERSION!r}; aggiornare il file o il codice insieme"
+        )
+    return MatchWeights(**rules.weights.model_dump()), float(rules.max_distance_km), rules.top_k
+
+
+def explain(parts: dict[str, float], p: ProfileFacts, v: VacancyFacts, max_km: float = DEFAULT_MAX_KM) -> str:
+    """Italian one-liner for operators, built only from the stored parts and the facts."""
+    out: list[str] = []
+    occ = parts["occupation"]
+    code = v.occupation_code
+    if occ >= 1.0:
+        out.append(f"stessa mansione (ISCO {code})")
+    elif occ >= 0.7:
+        out.append(f"mansione affine (stesso gruppo ISCO {code[:3]})")
+    elif occ >= 0.4:
+        out.append(f"stesso settore (ISCO {code[:2]})")
+    else:
+        out.append(f"mansione diversa (richiesta ISCO {code})")
+
+    skills = parts["skills"]
+    if not v.skills:
+        out.append("nessuna competenza specifica richiesta")
+    else:
+        out.append(f"competenze in comune {round(skills * 100)}%")
+
+    lang = parts["language"]
+    have, need = p.italian.value, v.italian_required.value
+    if lang >= 1.0:
+        out.append(f"italiano {have} ≥ {need} richiesto")
+    elif lang >= 0.5:
+        out.append(f"italiano {have}, un livello sotto {need} richiesto")
+    else:
+        out.append(f"italiano {have} insufficiente ({need} richiesto)")
+
+    if v.licence_required == Licence.NONE:
+        out.append("patente non richiesta")
+    elif parts["licence"] >= 1.0:
+        out.append(f"{LICENCE_LABEL[v.licence_required]} ok")
+    else:
+        out.append(f"{LICENCE_LABEL[v.licence_required]} mancante")
+
+    d = _distance(p, v)
+    if d is None:
+        out.append("distanza non nota")
+    else:
+        out.append(f"{round(d)} km")
+
+    if v.shifts_required:
+        out.append("disponibile ai turni" if parts["availability"] >= 1.0 else "non disponibile ai turni")
+    return ", ".join(out)
+
+
+# --- vectorised top-k ---------------------------------------------------------------------------
+
+_NO_CODE_P = -1  # sentinels never equal to each other or to a real code
+_NO_CODE_V = -2
+_MAX_OCC = 3
+
+
+def _code_levels(code: str, missing: int) -> tuple[int, int, int, int]:
+    """(major, sub-major, minor, unit) as ints; absent levels get ``missing``."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return tuple(  # type: ignore[return-value]
+        int(digits[:n]) if len(digits) >= n else missing for n in (1, 2, 3, 4)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ProfileArrays:
+    codes: np.ndarray  # (n, _MAX_OCC, 4) int64 levels, _NO_CODE_P padded
+    has_occ: np.ndarray  # (n,) bool
+    italian: np.ndarray  # (n,) int rank
+    licence_bits: np.ndarray  # (n,) int bitmask of satisfiable requirements
+    lat: np.ndarray  # (n,) radians, nan when unknown
+    lon: np.ndarray
+    mobility: np.ndarray
+    shifts: np.ndarray
+    skills: list[str]
+    cos_lat: np.ndarray  # precomputed for haversine
+
+
+def _profile_arrays(profiles: Sequence[ProfileFacts]) -> _ProfileArrays:
+    n = len(profiles)
+    codes = np.full((n, _MAX_OCC, 4), _NO_CODE_P, dtype=np.int64)
+    for i, p in enumerate(profiles):
+        for j, c in enumerate(p.occupations[:_MAX_OCC]):
+            codes[i, j] = _code_levels(c, _NO_CODE_P)
+    bits = np.array([sum(_LIC_BIT[x] for x in _SATISFIES[p.licence]) for p in profiles], dtype=np.int64)
+    lat = np.array([np.nan if p.lat is None or p.lon is None else p.lat for p in profiles])
+    lon = np.array([np.nan if p.lat is None or p.lon is None else p.lon for p in profiles])
+    return _ProfileArrays(
+        codes=codes,
+        has_occ=np.array([bool(p.occupations) for p in profiles], dtype=bool),
+        italian=np.array([p.italian.rank for p in profiles], dtype=np.int64),
+        licence_bits=bits,
+        lat=np.radians(lat),
+        lon=np.radians(lon),
+        mobility=np.array([p.mobility_km for p in profiles], dtype=np.float64),
+        shifts=np.array([p.shifts for p in profiles], dtype=bool),
+        skills=[_skills_text(p.skills) for p in profiles],
+        cos_lat=np.cos(np.radians(lat)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _VacancyArrays:
+    levels: np.ndarray  # (n, 4) int64, _NO_CODE_V where absent
+    unit_ok: np.ndarray  # (n,) bool: code is a full 4-digit unit group
+    italian: np.ndarray
+    licence_bit: np.ndarray  # (n,) 0 when no licence is required
+    lat: np.ndarray  # radians, nan when unknown
+    lon: np.ndarray
+    shifts: np.ndarray
+    skills: list[str]
+
+
+def _vacancy_arrays(vacancies: Sequence[VacancyFacts]) -> _VacancyArrays:
+    def _coord(v: VacancyFacts, which: str) -> float:
+        return np.nan if v.lat is None or v.lon is None else float(getattr(v, which))
+
+    return _VacancyArrays(
+        levels=np.array([_code_levels(v.occupation_code, _NO_CODE_V) for v in vacancies], dtype=np.int64).reshape(
+            len(vacancies), 4
+        ),
+        unit_ok=np.array([len(v.occupation_code) == 4 for v in vacancies], dtype=bool),
+        italian=np.array([v.italian_required.rank for v in vacancies], dtype=np.int64),
+        licence_bit=np.array(
+            [0 if v.licence_required == Licence.NONE else _LIC_BIT[v.licence_required] for v in vacancies],
+            dtype=np.int64,
+        ),
+        lat=np.radians(np.array([_coord(v, "lat") for v in vacancies], dtype=np.float64)),
+        lon=np.radians(np.array([_coord(v, "lon") for v in vacancies], dtype=np.float64)),
+        shifts=np.array([v.shifts_required for v in vacancies], dtype=bool),
+        skills=[_skills_text(v.skills) for v in vacancies],
+    )
+
+
+def _haversine_rad(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, cos_lat1: np.ndarray | None = None
+) -> np.ndarray:
+    cos1 = np.cos(lat1) if cos_lat1 is None else cos_lat1
+    a = np.sin((lat2 - lat1) / 2) ** 2 + cos1 * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def _take_p(pa: _ProfileArrays, idx: np.ndarray) -> _ProfileArrays:
+    return _ProfileArrays(
+        pa.codes[idx],
+        pa.has_occ[idx],
+        pa.italian[idx],
+        pa.licence_bits[idx],
+        pa.lat[idx],
+        pa.lon[idx],
+        pa.mobility[idx],
+        pa.shifts[idx],
+        [pa.skills[i] for i in idx],
+        pa.cos_lat[idx],
+    )
+
+
+def _take_v(va: _VacancyArrays, idx: np.ndarray) -> _VacancyArrays:
+    return _VacancyArrays(
+        va.levels[idx],
+        va.unit_ok[idx],
+        va.italian[idx],
+        va.licence_bit[idx],
+        va.lat[idx],
+        va.lon[idx],
+        va.shifts[idx],
+        [va.skills[i] for i in idx],
+    )
+
+
+def _occupation_arrays(pa: _ProfileArrays, va: _VacancyArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(occupation part, same major group or no coded occupation), broadcast like scores."""
+    eq = pa.codes == va.levels[:, None, :]  # (m, occ, 4)
+    occ = np.where(
+        eq[..., 3] & va.unit_ok[:, None], 1.0, np.where(eq[..., 2], 0.7, np.where(eq[..., 1], 0.4, 0.0))
+    ).max(axis=1)
+    return occ, eq[..., 0].any(axis=1) | ~pa.has_occ
+
+
+def _score_arrays(
+    pa: _ProfileArrays,
+    va: _VacancyArrays,
+    skills_part: np.ndarray,
+    weights: MatchWeights,
+    max_km: float,
+    occupation: tuple[np.ndarray, np.ndarray] | None = None,
+    dist: np.ndarray | None = None,
+) -> np.ndarray:
+    """Scores (0-100) of profiles ``pa`` against vacancies ``va``, broadcast elementwise (one
+    side has length 1); -inf where a hard constraint fails. Mirrors ``score_pair`` exactly
+    (a test checks they agree). ``occupation`` and ``dist`` may be passed precomputed: many
+    vacancies share a code or a comune."""
+    occ, major_ok = _occupation_arrays(pa, va) if occupation is None else occupation
+
+    gap = va.italian - pa.italian
+    lang = np.where(gap <= 0, 1.0, np.where(gap == 1, 0.5, 0.0))
+    lic = (va.licence_bit == 0) | ((pa.licence_bits & va.licence_bit) != 0)
+
+    if dist is None:
+        dist = _haversine_rad(pa.lat, pa.lon, va.lat, va.lon, pa.cos_lat)
+    known = ~np.isnan(dist)
+    dpart = np.where(known, np.maximum(0.0, 1.0 - np.nan_to_num(dist) / max_km), UNKNOWN_DISTANCE_PART)
+    avail = np.where(pa.shifts | ~va.shifts, 1.0, 0.0)
+
+    w = weights.as_dict()
+    total = sum(w.values())
+    score = (
+        100.0
+        * (
+            w["occupation"] * occ
+            + w["skills"] * skills_part
+            + w["language"] * lang
+            + w["licence"] * lic
+            + w["distance"] * dpart
+            + w["availability"] * avail
+        )
+        / total
+    )
+    score = np.round(score, 2)
+    with np.errstate(invalid="ignore"):
+        too_far = known & ((dist > pa.mobility) | (dist > max_km))
+    ok = major_ok & (gap <= 1) & lic & ~too_far
+    return np.where(ok, score, -np.inf)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best finite scores, best first, ties by input order."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) == 0 or k <= 0:
+        return finite[:0]
+    kk = min(k, len(finite))
+    part = finite[np.argpartition(-scores[finite], kk - 1)[:kk]] if kk < len(finite) else finite
+    return part[np.lexsort((part, -scores[part]))]
+
+
+def _profile_major_index(profiles: Sequence[ProfileFacts]) -> dict[str, list[int]]:
+    """Major group → profile indices; profiles with no occupation go under every group."""
+    by_major: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(profiles):
+        for major in {c[:1] for c in p.occupations if c}:
+            by_major[major].append(i)
+    return by_major
+
+
+def top_k_for_vacancy(
+    vacancy: VacancyFacts,
+    profiles: Sequence[ProfileFacts],
+    k: int = 10,
+    weights: MatchWeights = MatchWeights(),
+    max_km: float = DEFAULT_MAX_KM,
+) -> list[tuple[ProfileFacts, MatchResult]]:
+    """Best k profiles for one vacancy, best first, as (profile, result); never excluded ones.
+
+    ``explain(result.parts, profile, vacancy)`` gives the operator text for each row.
+    """
+    return top_k_all_vacancies([vacancy], profiles, k, weights, max_km)[vacancy.vacancy_code]
+
+
+def top_k_all_vacancies(
+    vacancies: Sequence[VacancyFacts],
+    profiles: Sequence[ProfileFacts],
+    k: int = 10,
+    weights: MatchWeights = MatchWeights(),
+    max_km: float = DEFAULT_MAX_KM,
+) -> dict[str, list[tuple[ProfileFacts, MatchResult]]]:
+    """Best k (profile, result) for each vacancy, keyed by vacancy code.
+
+    Profile arrays are built once; vacancies are grouped by ISCO major group and each one is
+    scored against that group's profiles (plus profiles with no coded occupation) in numpy.
+    Skill similarity is one ``cdist`` per block over the distinct skill strings on each side.
+    """
+    pa = _profile_arrays(profiles)
+    va = _vacancy_arrays(vacancies)
+    by_major = _profile_major_index(profiles)
+    no_occ = [i for i, p in enumerate(profiles) if not p.occupations]
+    vac_by_major: dict[str, list[int]] = defaultdict(list)
+    for j, v in enumerate(vacancies):
+        vac_by_major[v.occupation_code[:1]].append(j)
+
+    out: dict[str, list[tuple[ProfileFacts, MatchResult]]] = {v.vacancy_code: [] for v in vacancies}
+    for major, vidx in vac_by_major.items():
+        idx = np.asarray(sorted(set(by_major.get(major, [])) | set(no_occ)), dtype=np.int64)
+        if len(idx) == 0:
+            continue
+        block = _take_p(pa, idx)
+        skills_u, v_rows, p_cols = _block_skills([va.skills[j] for j in vidx], block.skills)
+        occ_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        dist_cache: dict[tuple[float, float], np.ndarray] = {}
+        for row, j in enumerate(vidx):
+            one = _take_v(va, np.array([j]))
+            code = vacancies[j].occupation_code
+            if code not in occ_cache:
+                occ_cache[code] = _occupation_arrays(block, one)
+            where = (float(one.lat[0]), float(one.lon[0]))
+            if where not in dist_cache:
+                if len(dist_cache) > 512:
+                    dist_cache.clear()
+                dist_cache[where] = _haversine_rad(block.lat, block.lon, one.lat, one.lon, block.cos_lat)
+            skills = skills_u[v_rows[row]][p_cols]
+            scores = _score_arrays(block, one, skills, weights, max_km, occ_cache[code], dist_cache[where])
+            v = vacancies[j]
+            winners = [profiles[int(idx[t])] for t in _top(scores, k)]
+            out[v.vacancy_code] = [(p, score_pair(p, v, weights, max_km)) for p in winners]
+    return out
+
+
+def _block_skills(v_texts: list[str], p_texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Skills part between distinct strings, plus row/column maps back to the inputs:
+    ``part[v, p] = matrix[rows[v], cols[p]]`` (the full matrix is never materialised)."""
+    uv = {t: i for i, t in enumerate(dict.fromkeys(v_texts))}
+    up = {t: i for i, t in enumerate(dict.fromkeys(p_texts))}
+    matrix = (
+        process.cdist(list(uv), list(up), scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1).astype(np.float64)
+        / 100.0
+    )
+    if "" in up:
+        matrix[:, up[""]] = 0.0
+    if "" in uv:
+        matrix[uv[""], :] = 1.0
+    rows = np.array([uv[t] for t in v_texts], dtype=np.int64)
+    cols = np.array([up[t] for t in p_texts], dtype=np.int64)
+    return matrix, rows, cols
+
+
+def top_k_for_profile(
+    profile: ProfileFacts,
+    vacancies: Sequence[VacancyFacts],
+    k: int = 10,
+    weights: MatchWeights = MatchWeights(),
+    max_km: float = DEFAULT_MAX_KM,
+) -> list[tuple[VacancyFacts, MatchResult]]:
+    """Best k (vacancy, result) for one person; other major groups are never scored."""
+    majors = {c[:1] for c in profile.occupations if c}
+    cand = [j for j, v in enumerate(vacancies) if not majors or v.occupation_code[:1] in majors]
+    if not cand:
+        return []
+    sub = [vacancies[j] for j in cand]
+    pa = _profile_arrays([profile])
+    va = _vacancy_arrays(sub)
+    matrix, rows, cols = _block_skills(va.skills, pa.skills)
+    scores = _score_arrays(pa, va, matrix[rows, cols[0]], weights, max_km)
+    winners = [sub[t] for t in _top(scores, k)]
+    return [(v, score_pair(profile, v, weights, max_km)) for v in winners]

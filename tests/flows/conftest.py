@@ -1,0 +1,59 @@
+"""Flow tests run under one session-scoped Prefect test harness (≈12 s to enter, once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy.engine import Engine
+
+from tasks.smtp_sink import MailSink
+from tests.pg import postgres_database
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _prefect_harness() -> Iterator[None]:
+    """Package scope: torn down before tests/integration, whose live stack is a real server."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def _sink() -> Iterator[MailSink]:
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def mail(_sink: MailSink, monkeypatch: pytest.MonkeyPatch) -> MailSink:
+    """A real SMTP server on 127.0.0.1 that the flows' outbox drain talks to."""
+    from config.settings import get_settings
+
+    _sink.reset()
+    monkeypatch.setenv("INCONTRO_SMTP_PORT", str(_sink.port))
+    get_settings.cache_clear()
+    return _sink
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """Every flow test runs on SQLite and on PostgreSQL (same code, same migrations)."""
+    from config.settings import get_settings
+    from tasks.db import get_engine, migrate
+
+    if request.param == "sqlite":
+        migrate()
+        yield get_engine()
+        return
+    with postgres_database("incontro_flow") as url:
+        monkeypatch.setenv("INCONTRO_DATABASE_URL", url)
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        migrate(url)
+        engine = get_engine()
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+            get_engine.cache_clear()

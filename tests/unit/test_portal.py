@@ -263,15 +263,44 @@ def _reencode(token: str, **changes: Any) -> str:
     return f"{version}.{new}.{mac}"
 
 
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _flip_mac(token: str, bits: int) -> str:
+    """The token with ``bits`` of the signature's last character flipped.
+
+    That character carries 4 bits of the MAC and 2 spare bits that decoders ignore, so flipping
+    0b000100 changes the signature and 0b000001 only its spelling.
+    """
+    last = _B64URL.index(token[-1])
+    return token[:-1] + _B64URL[last ^ bits]
+
+
+def test_link_signature_is_accepted_only_as_issued() -> None:
+    """Every other spelling of the last character is refused, even those decoding to the same MAC."""
+    token = sign_link(COMPANY, "BG-2026-000001", key=b"s" * 32)
+    assert verify_link(token, key=b"s" * 32).case_code == "BG-2026-000001"
+    same_bytes = [t for t in (_flip_mac(token, b) for b in (1, 2, 3)) if _unmac(t) == _unmac(token)]
+    assert len(same_bytes) == 3  # the decoder really cannot tell them apart
+    for ch in _B64URL.replace(token[-1], "") + "+/=":
+        with pytest.raises(LinkInvalid):
+            verify_link(token[:-1] + ch, key=b"s" * 32)
+
+
+def _unmac(token: str) -> bytes:
+    mac = token.rsplit(".", 1)[1]
+    return base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
+
+
 def test_tampered_links_get_a_clear_page_and_change_nothing(
     engine: Engine, dispatched: Case, client: TestClient, emitted: list[events.EventSpec]
 ) -> None:
     token = sign_link(COMPANY, dispatched.code)
     with Session(engine, expire_on_commit=False) as s:
         other_case = make_case(s, state=State.DISPATCHED, consents=SHAREABLE, profile={})
-    last = token[-1]
     forged = [
-        token[:-1] + ("A" if last != "A" else "B"),  # signature changed
+        _flip_mac(token, 0b000100),  # signature changed
+        _flip_mac(token, 0b000001),  # signature respelled: same bytes once decoded, other text
         _reencode(token, k=other_case.code),  # another profile, same signature
         _reencode(token, c=OTHER),  # another company, same signature
         _reencode(token, e=int(time.time()) + 10**8),  # longer life, same signature

@@ -8,19 +8,11 @@ from sqlmodel import Session, col, select
 from models.cases import Case, CaseEvent
 from models.enums import OutboxStatus, State
 from models.ops import Outbox
-from tasks.kpis import STATE_LABELS
+from tasks.kpis import FUNNEL_STATES, STATE_LABELS
 
+#: Every state: the main path first (as the funnel chart shows it), then the side exits.
 FUNNEL_ORDER = [
-    State.REFERRED,
-    State.ACCEPTED,
-    State.INTAKE_SCHEDULED,
-    State.INTAKE_DONE,
-    State.LITERACY,
-    State.PROFILE_READY,
-    State.DISPATCHED,
-    State.INTEREST,
-    State.INTERVIEW,
-    State.HIRED,
+    *FUNNEL_STATES,
     State.NOT_SELECTED,
     State.POLICY,
     State.DUPLICATE,

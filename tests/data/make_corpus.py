@@ -22,7 +22,7 @@ from codicefiscale import codicefiscale
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from demo.synthetic import save_workbook_deterministic
+from demo.synthetic import VACANCY_HEADERS, save_workbook_deterministic
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -601,17 +601,7 @@ def build() -> None:
     expect("17_two_phone_columns.csv", accepted=3, rejected=0, note="Telefono and Cellulare both present")
 
     # 18. Vacancies from Confindustria: XLSX with a title row.
-    vh = [
-        "Azienda",
-        "Mansione",
-        "Sede",
-        "Requisiti",
-        "Livello di italiano",
-        "Patente",
-        "Tipo contratto",
-        "Posti",
-        "Scadenza",
-    ]
+    vh = list(VACANCY_HEADERS)
     vrows: list[list[Any]] = [
         [
             "COMP-OFFICINE-VALSERIANA",

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from demo.synthetic import VACANCY_HEADERS
 from flows._params import OfficeCode
 from models.cases import Case, CaseEvent, Enrollment, Profile
 from models.enums import Cefr, ConsentPurpose, State
@@ -314,19 +315,7 @@ def test_vacancies_and_matching_flows_store_explained_shortlists(
         make_case(s, state=State.PROFILE_READY, profile={"occupations": ["5120"], "italian": Cefr.A2})
     wb = Workbook()
     ws = wb.active
-    ws.append(
-        [
-            "Azienda",
-            "Mansione",
-            "Sede",
-            "Requisiti",
-            "Livello di italiano",
-            "Patente",
-            "Tipo contratto",
-            "Posti",
-            "Scadenza",
-        ]
-    )
+    ws.append(list(VACANCY_HEADERS))
     ws.append(
         [
             "COMP-OFFICINE-VALSERIANA",

@@ -25,6 +25,7 @@ from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
 from tasks import kpis
 from tasks.kpis import Period, PeriodError
+from tasks.reports import FUNNEL_ORDER
 from tests.factories import make_case, seed_partners
 
 S = State
@@ -674,3 +675,9 @@ def test_cli_report_explains_an_uninitialised_database(capsys: pytest.CaptureFix
 
     assert report("2026-10") == 1  # no ``engine`` fixture: the database has no tables
     assert "non inizializzato" in capsys.readouterr().err
+
+
+def test_funnel_order_lists_every_state_once_main_path_first() -> None:
+    """The artifact's funnel table shows every state, so no case is missing from its totals."""
+    assert len(FUNNEL_ORDER) == len(set(FUNNEL_ORDER)) == len(State)
+    assert tuple(FUNNEL_ORDER[: len(kpis.FUNNEL_STATES)]) == kpis.FUNNEL_STATES

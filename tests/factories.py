@@ -1,18 +1,25 @@
-"""Factories for tests: organisations, people and cases with sensible defaults."""
+"""Factories and helpers for tests: organisations, people and cases with sensible defaults; outbox drains."""
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+import threading
+from datetime import date, timedelta
 from itertools import count
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
-from models.cases import Case, Profile
-from models.enums import Cefr, ConsentPurpose, Licence, State
+from config.settings import Settings
+from models.cases import Case, CaseEvent, Profile
+from models.enums import Cefr, ConsentPurpose, Licence, OutboxStatus, State
+from models.ops import Outbox
 from models.people import Person, PersonKey, Referral
 from tasks.consent import grant_consent
+from tasks.outbox import DrainReport, db_now, drain_outbox
 from tasks.partners import sync_organisations
+from tasks.transitions import ConcurrentTransition, transition
 
 _seq = count(1)
 
@@ -65,3 +72,61 @@ def make_case(
         session.add(Profile(case_id=case.id, **(defaults | profile)))
     session.commit()
     return case
+
+
+# ---------------------------------------------------------------------------------- outbox
+
+
+def drain(engine: Engine, settings: Settings, **kwargs: Any) -> DrainReport:
+    """One real drain of the outbox (to whatever SMTP server ``settings`` names)."""
+    return asyncio.run(drain_outbox(engine, settings=settings, **kwargs))
+
+
+def make_due(engine: Engine) -> None:
+    """Time travel past every backoff: each pending row becomes due now."""
+    with Session(engine) as session:
+        for row in session.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING)).all():
+            row.next_attempt_at = db_now() - timedelta(seconds=1)
+            session.add(row)
+        session.commit()
+
+
+# ----------------------------------------------------------------------------- concurrency
+
+
+def race_two_transitions(engine: Engine) -> tuple[list[str], list[State], State]:
+    """Two sessions read one REFERRED case, then both try to move it (ACCEPTED vs REJECTED).
+
+    Returns each side's outcome ("won"/"lost"), the target of every case event written and the
+    case's final state: the optimistic state check must let exactly one through, on any engine.
+    """
+    with Session(engine) as s:
+        seed_partners(s)
+        case_id = make_case(s).id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def move(target: State) -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            case = s.get(Case, case_id)
+            assert case is not None and case.state is State.REFERRED  # both read the same state
+            s.commit()  # read done; decide, then write (the optimistic pattern)
+            barrier.wait()
+            try:
+                transition(s, case, target, actor=f"worker:{target.value}", reason="race")
+                s.commit()
+                outcomes.append("won")
+            except ConcurrentTransition:
+                s.rollback()
+                outcomes.append("lost")
+
+    threads = [threading.Thread(target=move, args=(t,)) for t in (State.ACCEPTED, State.REJECTED)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    with Session(engine) as s:
+        targets = [State(e.to_state) for e in s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()]
+        final = s.get(Case, case_id)
+        assert final is not None
+        return outcomes, targets, State(final.state)

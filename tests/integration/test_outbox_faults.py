@@ -8,7 +8,6 @@ and no key ever arrived twice.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -25,10 +24,10 @@ from config.settings import PROJECT_ROOT, Settings
 from models.enums import OutboxStatus
 from models.ops import Outbox
 from tasks.emails import format_address
-from tasks.outbox import DrainReport, db_now, drain_outbox, enqueue_email
+from tasks.outbox import DrainReport, db_now, enqueue_email
 from tasks.smtp_sink import MailSink, free_port
 from tests.conftest import smtp_settings
-from tests.factories import seed_partners
+from tests.factories import drain, make_due, seed_partners
 
 pytestmark = pytest.mark.integration
 
@@ -74,19 +73,6 @@ def enqueue(engine: Engine, n: int, prefix: str = "BG-2026-") -> list[str]:
             keys.append(key)
         session.commit()
     return keys
-
-
-def drain(engine: Engine, settings: Settings, **kwargs: Any) -> DrainReport:
-    return asyncio.run(drain_outbox(engine, settings=settings, **kwargs))
-
-
-def make_due(engine: Engine) -> None:
-    """Time travel past every backoff."""
-    with Session(engine) as session:
-        for row in session.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING)).all():
-            row.next_attempt_at = db_now() - timedelta(seconds=1)
-            session.add(row)
-        session.commit()
 
 
 def drain_until_settled(engine: Engine, settings: Settings, rounds: int = 8) -> None:

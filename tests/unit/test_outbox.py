@@ -39,7 +39,7 @@ from tasks.outbox import (
 from tasks.sheets import profiles_xlsx
 from tasks.smtp_sink import MailSink, free_port
 from tests.conftest import smtp_settings
-from tests.factories import make_case, seed_partners
+from tests.factories import drain, make_case, make_due, seed_partners
 
 WHEN = datetime(2026, 11, 30, 9, 45)
 
@@ -99,19 +99,6 @@ def raw_header(raw: bytes, name: str) -> str:
         if line.lower().startswith(name.lower() + ": "):
             return line.split(": ", 1)[1]
     raise KeyError(name)
-
-
-def drain(engine: Engine, settings: Settings, **kwargs: Any) -> DrainReport:
-    return asyncio.run(drain_outbox(engine, settings=settings, **kwargs))
-
-
-def make_due(engine: Engine) -> None:
-    """Time travel: every pending row becomes due now."""
-    with Session(engine) as session:
-        for row in session.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING)).all():
-            row.next_attempt_at = db_now() - timedelta(seconds=1)
-            session.add(row)
-        session.commit()
 
 
 # ---------------------------------------------------------------------------------- enqueue

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from prefect import flow
-
 from flows._params import AsOf, CaseCodes, OrgCode, label
+from flows._stage import stage_flow
 from tasks.artifacts import publish_transitions
 from tasks.dispatch import dispatch_profiles
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.runtime import db_step
 
 build_batches = db_step(dispatch_profiles)
@@ -19,7 +18,7 @@ build_batches = db_step(dispatch_profiles)
 BatchCode = Annotated[OrgCode | None, label("Codice dell'invio")]
 
 
-@flow(name="dispatch", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("dispatch")
 def dispatch(batch_code: BatchCode = None, case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Send the week's profile sheets (XLSX + HTML table) to Confindustria and record the batches.
 

@@ -6,13 +6,12 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from prefect import flow
-
 from flows._params import AsOf, CaseCodes, FormOffice, Office, UpTo
+from flows._stage import stage_flow
 from models.forms import IntakeForm
 from tasks.artifacts import publish_transitions
 from tasks.intake import record_intake, schedule_intakes, scheduled_cases, suggested_results, validate_intake
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.runtime import ask_operator, db_step
 
 schedule = db_step(schedule_intakes)
@@ -22,7 +21,7 @@ check_form = db_step(validate_intake)
 record = db_step(record_intake)
 
 
-@flow(name="intake", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("intake")
 def intake(office: Office = None, case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Give accepted cases an appointment at their CPI and tell the candidate and the referrer.
 
@@ -38,7 +37,7 @@ def intake(office: Office = None, case_codes: CaseCodes = None, as_of: AsOf = No
     return {"scheduled": {k: len(v) for k, v in scheduled.items()}, "emails": sent}
 
 
-@flow(name="intake-form", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("intake-form")
 def intake_form(office: FormOffice, up_to: UpTo = None, case_codes: CaseCodes = None) -> dict[str, Any]:
     """Wait for the office's intake results (one row per appointment), then route each case.
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
-
 from flows._params import OptionalFilePath, SenderCode
+from flows._stage import stage_flow
 from tasks.artifacts import publish_transitions
 from tasks.interest import ingest_interest_file, process_answers, release_contacts
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.runtime import db_step
 
 ingest = db_step(ingest_interest_file, retries=0)
@@ -18,7 +17,7 @@ process = db_step(process_answers)
 release = db_step(release_contacts)
 
 
-@flow(name="interest", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("interest")
 def interest(file_path: OptionalFilePath = None, sender_code: SenderCode = "CONFINDUSTRIA-BG") -> dict[str, Any]:
     """Record company answers, move the cases, notify CPI and referrer, release consented contacts.
 

@@ -6,14 +6,13 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from prefect import flow
-
 from flows._params import AsOf, CaseCodes
+from flows._stage import stage_flow
 from models.enums import Cefr
 from models.forms import LiteracyForm, LiteracyResult
 from tasks.artifacts import publish_transitions
 from tasks.literacy import enrolled_cases, reassess, record_course_outcomes, request_enrolments
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.runtime import ask_operator, db_step
 
 enrol = db_step(request_enrolments)
@@ -22,7 +21,7 @@ record = db_step(record_course_outcomes)
 route = db_step(reassess)
 
 
-@flow(name="literacy", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("literacy")
 def literacy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Ask the CPIA to enrol every LITERACY case that has no open course (consent required).
 
@@ -35,7 +34,7 @@ def literacy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]
     return {"requested": {k: len(v) for k, v in requested.items()}, "emails": sent}
 
 
-@flow(name="literacy-outcomes", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("literacy-outcomes")
 def literacy_outcomes(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Record CPIA course outcomes and certified levels (the re-assessment follows by event).
 
@@ -70,7 +69,7 @@ def literacy_outcomes(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[
     return {"recorded": len(recorded)}
 
 
-@flow(name="reassessment", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("reassessment")
 def reassessment(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Re-assess cases whose CPIA course ended: PROFILE_READY, or a new course request.
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import flow
-
 from flows._params import AsOf
+from flows._stage import stage_flow
 from tasks.intake import schedule_intakes
 from tasks.literacy import reassess
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.reminders import list_pending_forms, remind_pending_forms
 from tasks.runtime import db_step
 
@@ -19,7 +18,7 @@ reassess_due = db_step(reassess)
 remind = db_step(remind_pending_forms)
 
 
-@flow(name="maintenance", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("maintenance")
 def maintenance(as_of: AsOf = None) -> dict[str, Any]:
     """The safety net: schedule accepted cases and re-assess finished courses a trigger missed,
     remind offices of forms waiting too long, send what is due in the outbox.

@@ -6,11 +6,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
-
 from flows._params import AsOf, OptionalFilePath, OptionalSenderCode
+from flows._stage import stage_flow
 from tasks.artifacts import publish_transitions
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.outcomes import record_outcome_file, route_to_policy
 from tasks.runtime import db_step
 
@@ -18,7 +17,7 @@ record_file = db_step(record_outcome_file, retries=0)
 to_policy = db_step(route_to_policy)
 
 
-@flow(name="outcomes", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("outcomes")
 def outcomes(
     file_path: OptionalFilePath = None, sender_code: OptionalSenderCode = None, as_of: AsOf = None
 ) -> dict[str, Any]:

@@ -8,14 +8,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows._params import AsOf, CaseCodes, FilePath, SenderCode
+from flows._stage import stage_flow
 from models.forms import PolicyDecisionForm, TavoloDecisionForm
 from tasks.artifacts import publish_transitions
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.outcomes import route_to_policy
 from tasks.policy import (
     agenda_markdown,
@@ -81,7 +82,7 @@ def _ask_until_valid(
         )
 
 
-@flow(name="training-offers", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("training-offers")
 def training_offers(file_path: FilePath, sender_code: SenderCode = "PROV-LAVORO") -> dict[str, Any]:
     """Ingest a file of courses from accredited training bodies (like the vacancies).
 
@@ -94,7 +95,7 @@ def training_offers(file_path: FilePath, sender_code: SenderCode = "PROV-LAVORO"
     return {"import_id": import_id, **counts, "emails": sent}
 
 
-@flow(name="policy", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("policy")
 def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Propose active-policy measures to cases nobody picked, let the operator choose, notify
     the accredited operator or training body.
@@ -131,7 +132,7 @@ def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     }
 
 
-@flow(name="policy-progress", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("policy-progress")
 def policy_progress(file_path: FilePath, sender_code: SenderCode) -> dict[str, Any]:
     """Record a provider's register: enrolment, attendance, completion, internship, hire.
 
@@ -145,7 +146,7 @@ def policy_progress(file_path: FilePath, sender_code: SenderCode) -> dict[str, A
     return {**counts, "emails": sent}
 
 
-@flow(name="tavolo", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("tavolo")
 def tavolo(as_of: AsOf = None) -> dict[str, Any]:
     """Monthly coordination table: agenda (artifact + email to the members, case codes only),
     then the decisions taken, recorded as case events.

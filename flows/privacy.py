@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from prefect import flow
-
 from flows._params import AsOf, CaseCode, RecipientCode, label
+from flows._stage import stage_flow
 from models.enums import ConsentPurpose
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.privacy import (
     access_export as export_personal_data,
 )
@@ -38,7 +37,7 @@ rectify = db_step(apply_rectification_request, retries=0)
 Purpose = Annotated[ConsentPurpose, label("Finalità del consenso")]
 
 
-@flow(name="erasure", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("erasure")
 def erasure(case_code: CaseCode) -> dict[str, Any]:
     """Art. 17: blank the person's identifiers, keep the key, history and counts; record the request.
 
@@ -49,7 +48,7 @@ def erasure(case_code: CaseCode) -> dict[str, Any]:
     return {"case_code": case_code.strip().upper(), **result.counts()}
 
 
-@flow(name="access-export", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("access-export")
 def access_export(case_code: CaseCode) -> dict[str, Any]:
     """Art. 15: write the person's data as JSON and a readable HTML page under var/private/exports.
 
@@ -60,7 +59,7 @@ def access_export(case_code: CaseCode) -> dict[str, Any]:
     return {"files": [result.json_path.name, result.html_path.name], "sections": result.sections}
 
 
-@flow(name="rectification", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("rectification")
 def rectification(case_code: CaseCode) -> dict[str, Any]:
     """Art. 16: apply the operator's correction stored for this case (values never enter Prefect).
 
@@ -72,7 +71,7 @@ def rectification(case_code: CaseCode) -> dict[str, Any]:
     return {"fields_changed": len(changed)}
 
 
-@flow(name="consent-withdrawal", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("consent-withdrawal")
 def consent_withdrawal(case_code: CaseCode, purpose: Purpose, recipient_code: RecipientCode = "*") -> dict[str, Any]:
     """Withdraw a consent: pending shares that depend on it stop (emails cancelled or re-issued).
 
@@ -91,7 +90,7 @@ def consent_withdrawal(case_code: CaseCode, purpose: Purpose, recipient_code: Re
     }
 
 
-@flow(name="retention", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("retention")
 def retention(as_of: AsOf = None) -> dict[str, Any]:
     """Anonymise people whose cases all closed longer ago than the retention period; drop expired shares.
 

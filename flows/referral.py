@@ -6,13 +6,12 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
-from prefect import flow
-
 from flows._params import FilePath, OrgCode, label
+from flows._stage import stage_flow
 from models.forms import DedupForm
 from tasks.artifacts import publish_transitions
 from tasks.dedup_review import pending_reviews, resolve_reviews, validate_decisions
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.partners import sync_organisations
 from tasks.referrals import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
 from tasks.runtime import ask_operator, db_step
@@ -27,7 +26,7 @@ acknowledge = db_step(acknowledge_import)
 ReferrerCode = Annotated[OrgCode, label("Ente segnalante")]
 
 
-@flow(name="referral", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("referral")
 def referral(file_path: FilePath, referrer_code: ReferrerCode) -> dict[str, Any]:
     """Ingest one partner file: validate rows, dedup, assign the CPI office, acknowledge.
 
@@ -60,7 +59,7 @@ check_decisions = db_step(validate_decisions)
 resolve = db_step(resolve_reviews)
 
 
-@flow(name="dedup-review", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("dedup-review")
 def dedup_review() -> dict[str, Any]:
     """Ask an operator about grey-band duplicates, then merge or accept each referral."""
     rows = list_reviews()

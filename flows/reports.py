@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
 from flows._params import AsOf, label
+from flows._stage import stage_flow
 from tasks.artifacts import publish_funnel, publish_kpis, publish_monthly_summary
 from tasks.monthly_report import MonthlyReport, build_monthly_report, enqueue_monthly_report, write_report_files
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.reports import funnel_rows
 from tasks.runtime import db_step
 
@@ -35,7 +36,7 @@ def previous_month(today: date) -> str:
     return f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
-@flow(name="reports", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("reports")
 def reports(as_of: AsOf = None) -> dict[str, Any]:
     """Refresh the funnel, KPI and overdue artifacts; return the counts per state.
 
@@ -47,7 +48,7 @@ def reports(as_of: AsOf = None) -> dict[str, Any]:
     return {str(r["state"]): r["now"] for r in rows() if r["now"]}
 
 
-@flow(name="monthly-report", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("monthly-report")
 def monthly_report(month: Month = None) -> dict[str, Any]:
     """Build the monthly report, save it under var/reports/ and email it to the coordinators.
 

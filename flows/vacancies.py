@@ -6,11 +6,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from prefect import flow
-
 from flows._params import AsOf, FilePath, SenderCode, label
+from flows._stage import stage_flow
 from models.forms import MatchApprovalForm
-from tasks.notify import alert_coordinators, send_outbox
+from tasks.notify import send_outbox
 from tasks.runtime import ask_operator, db_step
 from tasks.vacancies import (
     ingest_vacancy_file,
@@ -30,7 +29,7 @@ approve_and_send = db_step(send_shortlists)
 ImportId = Annotated[int, label("Numero dell'importazione")]
 
 
-@flow(name="vacancies", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("vacancies")
 def vacancies(file_path: FilePath, sender_code: SenderCode = "CONFINDUSTRIA-BG") -> dict[str, Any]:
     """Ingest a vacancy file (rejected rows reported to the sender); the
     ``incontro.vacancy.received`` event starts the matching.
@@ -44,7 +43,7 @@ def vacancies(file_path: FilePath, sender_code: SenderCode = "CONFINDUSTRIA-BG")
     return {"import_id": import_id, **counts, "emails": sent}
 
 
-@flow(name="matching", on_failure=[alert_coordinators], persist_result=True)
+@stage_flow("matching")
 def matching(import_id: ImportId, as_of: AsOf = None) -> dict[str, Any]:
     """Score the pool against the imported vacancies; an operator approves before anything is sent.
 

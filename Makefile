@@ -15,8 +15,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: every flow run, worker and test server is a new Python process; where
+# PYTHONDONTWRITEBYTECODE is set (many CI and container images) each one would otherwise
+# recompile Prefect and its dependencies from source (10 s instead of 4 s per import here).
 venv: $(UV)
-	$(UV) sync --locked --quiet --python $(PYTHON)
+	$(UV) sync --locked --quiet --compile-bytecode --python $(PYTHON)
 
 demo: venv
 	$(PY) -m demo.run

@@ -6,22 +6,17 @@ script, which Prefect's engine would otherwise record first and validate afterwa
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
 from prefect import flow, get_client
 from prefect.exceptions import ParameterTypeError
 
+from deploy.serve import load_flow
 from deploy.specs import DEPLOYMENTS
 from flows._stage import StageFlow, check_parameters
 from flows.dispatch import dispatch
 from flows.privacy import erasure
-
-
-def _entry(entrypoint: str) -> Any:
-    path, name = entrypoint.split(":")
-    return getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
 
 
 def _stored_parameters() -> list[dict[str, Any]]:
@@ -30,7 +25,7 @@ def _stored_parameters() -> list[dict[str, Any]]:
 
 
 def test_every_deployed_flow_checks_its_parameters() -> None:
-    plain = [d["entrypoint"] for d in DEPLOYMENTS if not isinstance(_entry(d["entrypoint"]), StageFlow)]
+    plain = [d["entrypoint"] for d in DEPLOYMENTS if not isinstance(load_flow(d["entrypoint"]), StageFlow)]
     assert plain == []
 
 

@@ -18,7 +18,7 @@ import time
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from tasks.dedup import PersonRecord, _prepare, find_duplicates, name_score
+from tasks.matching.dedup import PersonRecord, _prepare, find_duplicates, name_score
 from tests.evalsets import make_dedup_evalset
 
 GOAL_SECONDS = 60.0

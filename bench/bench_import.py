@@ -5,7 +5,7 @@ Both sides read the same generated file (Excel-Italian CSV: cp1252, ``;``, dd/mm
 
 - baseline: ``csv.reader`` + one ``executemany`` INSERT of the raw cells into an equivalent
   ``person``-like table of a fresh SQLite file (no validation, no cases, one transaction);
-- real: ``tasks.referrals.ingest_referral_file`` on a migrated SQLite file (validation,
+- real: ``tasks.referral.ingest.ingest_referral_file`` on a migrated SQLite file (validation,
   person + key + case + referral + consents + history row per accepted row, rejected rows with
   their errors, chunks of ``settings.chunk_size``), committed.
 
@@ -113,7 +113,7 @@ def baseline(path: Path, db: Path) -> tuple[float, int]:
 
 
 def reader_peak(path: Path) -> tuple[int, int]:
-    from tasks.tabular import open_table
+    from tasks.files.tabular import open_table
 
     tracemalloc.start()
     with open_table(path, "referral", required=["family_name", "given_names", "municipality"]) as (_l, rows):
@@ -126,9 +126,9 @@ def reader_peak(path: Path) -> tuple[int, int]:
 def real_import(path: Path) -> tuple[float, int, int, int, int]:
     from sqlmodel import Session
 
-    from tasks.db import get_engine, migrate
-    from tasks.partners import sync_organisations
-    from tasks.referrals import ingest_referral_file
+    from tasks.core.partners import sync_organisations
+    from tasks.referral.ingest import ingest_referral_file
+    from tasks.runtime.db import get_engine, migrate
 
     migrate()
     engine = get_engine()

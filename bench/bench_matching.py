@@ -18,7 +18,7 @@ import time
 
 from config.data import load_taxonomy
 from models.enums import Cefr, Licence
-from tasks.scoring import ProfileFacts, VacancyFacts, hard_constraints, score_pair, top_k_all_vacancies
+from tasks.matching.scoring import ProfileFacts, VacancyFacts, hard_constraints, score_pair, top_k_all_vacancies
 
 GOAL_SECONDS = 60.0
 SKILLS = [

@@ -93,7 +93,7 @@ def _queued_emails() -> int:
     from sqlmodel import Session, func, select
 
     from models.ops import Outbox
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     with Session(get_engine()) as s:
         return int(s.exec(select(func.count()).select_from(Outbox)).one())
@@ -101,8 +101,8 @@ def _queued_emails() -> int:
 
 def _use_app_db(url: str) -> None:
     from config.settings import get_settings
-    from tasks.db import get_engine, migrate, session_scope
-    from tasks.partners import sync_organisations
+    from tasks.core.partners import sync_organisations
+    from tasks.runtime.db import get_engine, migrate, session_scope
 
     os.environ["INCONTRO_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -117,7 +117,7 @@ def _scheduled_codes() -> list[str]:
 
     from models.cases import Case
     from models.enums import State
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     with Session(get_engine()) as s:
         return list(s.exec(select(Case.code).where(Case.state == State.INTAKE_SCHEDULED).order_by(col(Case.id))).all())
@@ -128,12 +128,12 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 def run_plain(path: Path, today: date, chunk: int) -> dict[str, float]:
-    from tasks.db import session_scope
+    from tasks.core.partners import sync_organisations
     from tasks.dispatch import dispatch_profiles
     from tasks.intake import record_intake, schedule_intakes
-    from tasks.notify import drain_now
-    from tasks.partners import sync_organisations
-    from tasks.referrals import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
+    from tasks.mail.notify import drain_now
+    from tasks.referral.ingest import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
+    from tasks.runtime.db import session_scope
 
     times: dict[str, float] = {}
 

@@ -1,13 +1,13 @@
 """SMTP throughput to a local aiosmtpd: one connection per batch vs one connection per message.
 
-Both sides run in the same run against the same sink (``python -m tasks.smtp_sink`` in its own
+Both sides run in the same run against the same sink (``python -m tasks.mail.smtp_sink`` in its own
 process: in-process, its thread would fight the client for the GIL and halve both), interleaved
 round by round, so the printed ratios hold on a noisy machine where absolute numbers do not. Two
 layers are measured:
 
 - raw aiosmtplib: ``send_message`` on one connection vs ``aiosmtplib.send`` (connect, EHLO,
   send, QUIT) per message;
-- the real drain (``tasks.outbox.drain_outbox`` on a migrated SQLite file, with its claim and
+- the real drain (``tasks.mail.outbox.drain_outbox`` on a migrated SQLite file, with its claim and
   record commits): one drain of the whole batch vs one drain per message (``limit=1``).
 
 Run: ``.venv/bin/python -m bench.bench_smtp [--messages 400] [--rounds 3]``. Goal: >= 200 msg/s
@@ -41,10 +41,10 @@ from sqlmodel import Session
 
 from config.settings import PROJECT_ROOT, Settings
 from models.ops import Outbox
-from tasks.db import make_engine, migrate
-from tasks.emails import build_message, render_email
-from tasks.outbox import drain_outbox, enqueue_email
-from tasks.smtp_sink import free_port
+from tasks.mail.outbox import drain_outbox, enqueue_email
+from tasks.mail.smtp_sink import free_port
+from tasks.mail.templates import build_message, render_email
+from tasks.runtime.db import make_engine, migrate
 
 MAIL_FROM = "Incontro al lavoro <noreply@incontro.provincia.bergamo.example>"
 CONTEXT = {
@@ -101,10 +101,10 @@ def fill_outbox(engine: Engine, n: int, tag: str) -> None:
 
 @contextmanager
 def sink_process(directory: Path) -> Iterator[int]:
-    """``python -m tasks.smtp_sink`` on a free port, stopped (SIGTERM) on exit."""
+    """``python -m tasks.mail.smtp_sink`` on a free port, stopped (SIGTERM) on exit."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tasks.smtp_sink", "--port", str(port), "--dir", str(directory)],
+        [sys.executable, "-m", "tasks.mail.smtp_sink", "--port", str(port), "--dir", str(directory)],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

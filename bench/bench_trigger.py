@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     from deploy.stack import local_stack
-    from tasks.smtp_sink import MailSink
+    from tasks.mail.smtp_sink import MailSink
 
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp) / "var"
@@ -67,9 +67,9 @@ def _measure(var: Path, rounds: int) -> tuple[list[float], list[float], list[flo
     from deploy.client import run
     from models.cases import Case
     from models.enums import State
-    from tasks.db import get_engine, migrate, session_scope
+    from tasks.core.partners import sync_organisations
     from tasks.intake import schedule_intakes
-    from tasks.partners import sync_organisations
+    from tasks.runtime.db import get_engine, migrate, session_scope
 
     migrate()
     with session_scope() as s:

@@ -40,7 +40,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     from models.cases import Case
     from models.enums import State
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     query = select(Case).order_by(col(Case.code))
     if args.state:
@@ -65,7 +65,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     from sqlmodel import Session, col, select
 
     from models.cases import Case, CaseEvent
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     with Session(get_engine()) as session:
         case = session.exec(select(Case).where(Case.code == args.case)).first()
@@ -106,7 +106,7 @@ def _check_cases(codes: Sequence[str]) -> None:
     from sqlmodel import Session, col, select
 
     from models.cases import Case
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     with Session(get_engine()) as session:
         found = set(session.exec(select(Case.code).where(col(Case.code).in_(codes))).all())

@@ -1,6 +1,6 @@
 """``incontro report --month 2026-10``: the monthly report's figures as terminal tables.
 
-Same numbers as the email and the XLSX (both read :func:`tasks.kpis.collect_kpis`); aggregated
+Same numbers as the email and the XLSX (both read :func:`tasks.reports.kpis.collect_kpis`); aggregated
 counts and case codes only, so it is safe to paste into a ticket.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from tasks.emails import format_month, format_number
-from tasks.kpis import TABLES, Period, PeriodError, collect_kpis, labelled_rows
+from tasks.mail.templates import format_month, format_number
+from tasks.reports.kpis import TABLES, Period, PeriodError, collect_kpis, labelled_rows
 
 
 def _cell(value: Any) -> str:
@@ -40,7 +40,7 @@ def format_table(title: str, rows: Sequence[dict[str, Any]], headers: Sequence[s
 
 
 def render_report(tables: dict[str, list[dict[str, Any]]], period: Period) -> str:
-    """Every KPI table of ``period`` as text, in the order of :data:`tasks.kpis.TABLES`."""
+    """Every KPI table of ``period`` as text, in the order of :data:`tasks.reports.kpis.TABLES`."""
     parts = [f"Incontro al lavoro – indicatori di {format_month(period.key)}", ""]
     for name, spec in TABLES.items():
         headers = [label for _key, label in spec.columns]
@@ -52,7 +52,7 @@ def render_report(tables: dict[str, list[dict[str, Any]]], period: Period) -> st
 def report(month: str) -> int:
     """Print the figures of ``month`` (``AAAA-MM``); 0 on success, 2 on a bad month, 1 when the
     database cannot be read."""
-    from tasks.db import session_scope
+    from tasks.runtime.db import session_scope
 
     try:
         period = Period.month(month)

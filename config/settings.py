@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     chunk_size: int = Field(500, description="Cases per Prefect task in bulk paths")
     progress_min_items: int = Field(
-        200, ge=1, description="Loops over at least this many items publish a progress artifact (tasks/progress.py)"
+        200, ge=1, description="Loops over at least this many items publish a progress artifact (runtime/progress)"
     )
     event_fanout_limit: int = Field(
         200, ge=1, description="Above this many case moves in one commit, emit one summary event per state and office"

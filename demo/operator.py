@@ -18,7 +18,7 @@ from models.cases import Case
 from models.enums import Cefr, ConsentPurpose, Licence, State
 from models.exchange import Interest, Match, Vacancy
 from models.people import Person
-from tasks.consent import grant_consent
+from tasks.core.consent import grant_consent
 
 _SKILL_MAP = {
     "listening": "listening",

@@ -49,7 +49,7 @@ def main() -> int:
             target.unlink()
     VAR.mkdir(exist_ok=True)
     from deploy.stack import local_stack, port_free
-    from tasks.smtp_sink import MailSink
+    from tasks.mail.smtp_sink import MailSink
 
     api_port = 4200 if port_free(4200) else None
     with MailSink(VAR / "mail") as sink, local_stack(VAR, api_port=api_port, smtp_port=sink.port) as stack:
@@ -75,8 +75,8 @@ def run_pipeline(started: float) -> None:
         training_file,
     )
     from demo.synthetic import build_demo_dataset
-    from tasks.db import migrate, session_scope
-    from tasks.partners import sync_organisations
+    from tasks.core.partners import sync_organisations
+    from tasks.runtime.db import migrate, session_scope
 
     rng = random.Random(SEED)
     migrate()
@@ -190,8 +190,8 @@ def run_pipeline(started: float) -> None:
 
 
 def count_state(state: str) -> int:
-    from tasks.db import session_scope
-    from tasks.reports import current_states
+    from tasks.reports.funnel import current_states
+    from tasks.runtime.db import session_scope
 
     with session_scope() as session:
         return sum(n for s, n in current_states(session).items() if s.value == state)
@@ -201,7 +201,7 @@ def count_reviews() -> int:
     from sqlmodel import col, select
 
     from models.ops import DedupReview
-    from tasks.db import session_scope
+    from tasks.runtime.db import session_scope
 
     with session_scope() as session:
         return len(session.exec(select(DedupReview.id).where(col(DedupReview.decision).is_(None))).all())
@@ -212,7 +212,7 @@ def scheduled_offices() -> list[str]:
 
     from models.cases import Case
     from models.enums import State
-    from tasks.db import session_scope
+    from tasks.runtime.db import session_scope
 
     with session_scope() as session:
         codes = session.exec(
@@ -222,9 +222,9 @@ def scheduled_offices() -> list[str]:
 
 
 def print_funnel() -> None:
-    from tasks.db import session_scope
-    from tasks.policy import policy_routes
-    from tasks.reports import emails_by_kind, funnel_rows
+    from tasks.policy.register import policy_routes
+    from tasks.reports.funnel import emails_by_kind, funnel_rows
+    from tasks.runtime.db import session_scope
 
     with session_scope() as session:
         rows = funnel_rows(session)

@@ -29,7 +29,7 @@ def main() -> int:
     with ExitStack() as stack:
         smtp_port = settings.smtp_port
         if settings.smtp_host in {"127.0.0.1", "localhost"} and settings.environment != "production":
-            from tasks.smtp_sink import MailSink
+            from tasks.mail.smtp_sink import MailSink
 
             sink = stack.enter_context(MailSink(var / "mail"))
             smtp_port = sink.port

@@ -155,7 +155,7 @@ def stack_env(
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )
-    from tasks.logfilter import prefect_logging_env
+    from tasks.runtime.logfilter import prefect_logging_env
 
     env.update(prefect_logging_env())  # the redacting log filter in every Prefect process (second guard)
     secret = get_settings().prefect_auth_string
@@ -199,7 +199,7 @@ def local_stack(
 def _reset_caches() -> None:
     """Settings and engines are cached per process: drop them when the environment changes."""
     from config.settings import get_settings
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     get_settings.cache_clear()
     get_engine.cache_clear()

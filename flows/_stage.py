@@ -21,7 +21,7 @@ from prefect.exceptions import ParameterTypeError
 from prefect.futures import PrefectFuture
 from prefect.utilities.callables import get_call_parameters
 
-from tasks.notify import alert_coordinators
+from tasks.mail.notify import alert_coordinators
 
 P = ParamSpec("P")
 R = TypeVar("R")

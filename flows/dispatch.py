@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from flows._params import AsOf, CaseCodes, OrgCode, label
 from flows._stage import stage_flow
-from tasks.artifacts import publish_transitions
 from tasks.dispatch import dispatch_profiles
-from tasks.notify import send_outbox
-from tasks.runtime import db_step
+from tasks.mail.notify import send_outbox
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import db_step
 
 build_batches = db_step(dispatch_profiles)
 

@@ -9,10 +9,10 @@ from typing import Any
 from flows._params import AsOf, CaseCodes, FormOffice, Office, UpTo
 from flows._stage import stage_flow
 from models.forms import IntakeForm
-from tasks.artifacts import publish_transitions
 from tasks.intake import record_intake, schedule_intakes, scheduled_cases, suggested_results, validate_intake
-from tasks.notify import send_outbox
-from tasks.runtime import ask_operator, db_step
+from tasks.mail.notify import send_outbox
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import ask_operator, db_step
 
 schedule = db_step(schedule_intakes)
 list_scheduled = db_step(scheduled_cases)

@@ -7,10 +7,10 @@ from typing import Any
 
 from flows._params import OptionalFilePath, SenderCode
 from flows._stage import stage_flow
-from tasks.artifacts import publish_transitions
 from tasks.interest import ingest_interest_file, process_answers, release_contacts
-from tasks.notify import send_outbox
-from tasks.runtime import db_step
+from tasks.mail.notify import send_outbox
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import db_step
 
 ingest = db_step(ingest_interest_file, retries=0)
 process = db_step(process_answers)

@@ -10,10 +10,10 @@ from flows._params import AsOf, CaseCodes
 from flows._stage import stage_flow
 from models.enums import Cefr
 from models.forms import LiteracyForm, LiteracyResult
-from tasks.artifacts import publish_transitions
 from tasks.literacy import enrolled_cases, reassess, record_course_outcomes, request_enrolments
-from tasks.notify import send_outbox
-from tasks.runtime import ask_operator, db_step
+from tasks.mail.notify import send_outbox
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import ask_operator, db_step
 
 enrol = db_step(request_enrolments)
 list_enrolled = db_step(enrolled_cases)

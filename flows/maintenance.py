@@ -9,9 +9,9 @@ from flows._params import AsOf
 from flows._stage import stage_flow
 from tasks.intake import schedule_intakes
 from tasks.literacy import reassess
-from tasks.notify import send_outbox
-from tasks.reminders import list_pending_forms, remind_pending_forms
-from tasks.runtime import db_step
+from tasks.mail.notify import send_outbox
+from tasks.maintenance import list_pending_forms, remind_pending_forms
+from tasks.runtime.steps import db_step
 
 schedule = db_step(schedule_intakes)
 reassess_due = db_step(reassess)

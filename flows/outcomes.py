@@ -8,10 +8,10 @@ from typing import Any
 
 from flows._params import AsOf, OptionalFilePath, OptionalSenderCode
 from flows._stage import stage_flow
-from tasks.artifacts import publish_transitions
-from tasks.notify import send_outbox
+from tasks.mail.notify import send_outbox
 from tasks.outcomes import record_outcome_file, route_to_policy
-from tasks.runtime import db_step
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import db_step
 
 record_file = db_step(record_outcome_file, retries=0)
 to_policy = db_step(route_to_policy)

@@ -15,10 +15,9 @@ from prefect.cache_policies import NO_CACHE
 from flows._params import AsOf, CaseCodes, FilePath, SenderCode
 from flows._stage import stage_flow
 from models.forms import PolicyDecisionForm, TavoloDecisionForm
-from tasks.artifacts import publish_transitions
-from tasks.notify import send_outbox
+from tasks.mail.notify import send_outbox
 from tasks.outcomes import route_to_policy
-from tasks.policy import (
+from tasks.policy.register import (
     agenda_markdown,
     ingest_training_file,
     open_meeting,
@@ -31,7 +30,8 @@ from tasks.policy import (
     validate_decisions,
     validate_tavolo,
 )
-from tasks.runtime import ask_operator, db_step
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import ask_operator, db_step
 
 ingest_offers = db_step(ingest_training_file, retries=0)
 to_policy = db_step(route_to_policy)

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from flows._params import AsOf, CaseCode, RecipientCode, label
 from flows._stage import stage_flow
 from models.enums import ConsentPurpose
-from tasks.notify import send_outbox
-from tasks.privacy import (
+from tasks.mail.notify import send_outbox
+from tasks.privacy.erasure import (
     access_export as export_personal_data,
 )
-from tasks.privacy import (
+from tasks.privacy.erasure import (
     anonymise_closed_cases,
     apply_rectification_request,
     cancel_for_expired_consents,
@@ -25,7 +25,7 @@ from tasks.privacy import (
     erase_person,
     withdraw_consent,
 )
-from tasks.runtime import db_step
+from tasks.runtime.steps import db_step
 
 erase = db_step(erase_person, retries=1)
 export = db_step(export_personal_data, retries=1)

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from flows._params import FilePath, OrgCode, label
 from flows._stage import stage_flow
 from models.forms import DedupForm
-from tasks.artifacts import publish_transitions
-from tasks.dedup_review import pending_reviews, resolve_reviews, validate_decisions
-from tasks.notify import send_outbox
-from tasks.partners import sync_organisations
-from tasks.referrals import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
-from tasks.runtime import ask_operator, db_step
+from tasks.core.partners import sync_organisations
+from tasks.mail.notify import send_outbox
+from tasks.referral.ingest import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
+from tasks.referral.review import pending_reviews, resolve_reviews, validate_decisions
+from tasks.reports.artifacts import publish_transitions
+from tasks.runtime.steps import ask_operator, db_step
 
 sync_partners = db_step(sync_organisations)
 ingest = db_step(ingest_referral_file, retries=0)

@@ -11,11 +11,11 @@ from pydantic import Field
 
 from flows._params import AsOf, label
 from flows._stage import stage_flow
-from tasks.artifacts import publish_funnel, publish_kpis, publish_monthly_summary
-from tasks.monthly_report import MonthlyReport, build_monthly_report, enqueue_monthly_report, write_report_files
-from tasks.notify import send_outbox
-from tasks.reports import funnel_rows
-from tasks.runtime import db_step
+from tasks.mail.notify import send_outbox
+from tasks.reports.artifacts import publish_funnel, publish_kpis, publish_monthly_summary
+from tasks.reports.funnel import funnel_rows
+from tasks.reports.monthly import MonthlyReport, build_monthly_report, enqueue_monthly_report, write_report_files
+from tasks.runtime.steps import db_step
 
 rows = db_step(funnel_rows)
 build = db_step(build_monthly_report, retries=1)

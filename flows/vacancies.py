@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from flows._params import AsOf, FilePath, SenderCode, label
 from flows._stage import stage_flow
 from models.forms import MatchApprovalForm
-from tasks.notify import send_outbox
-from tasks.runtime import ask_operator, db_step
+from tasks.mail.notify import send_outbox
+from tasks.runtime.steps import ask_operator, db_step
 from tasks.vacancies import (
     ingest_vacancy_file,
     match_vacancies,

@@ -155,7 +155,7 @@ class PolicyKind(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed by a drain, SMTP transaction in flight (see tasks/outbox.py)
+    SENDING = "sending"  # claimed by a drain, SMTP transaction in flight (see tasks/mail/outbox.py)
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from config.settings import get_settings
-    from portal.links import PortalKeyError, portal_key
     from portal.server import make_config
+    from tasks.mail.links import PortalKeyError, portal_key
 
     try:
         get_settings()

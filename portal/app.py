@@ -31,7 +31,10 @@ from models.cases import Case, Profile
 from models.enums import ConsentPurpose, InterestAnswer, OrgKind, State
 from models.exchange import Interest, Vacancy
 from models.people import Organisation
-from portal.links import (
+from tasks.core.consent import has_consent
+from tasks.dispatch import profile_row
+from tasks.interest import record_answer
+from tasks.mail.links import (
     AnswerLink,
     LinkError,
     check_csrf,
@@ -40,12 +43,9 @@ from portal.links import (
     token_digest,
     verify_link,
 )
-from tasks.consent import has_consent
-from tasks.db import get_engine, session_scope
-from tasks.dispatch import profile_row
-from tasks.emails import format_datetime_long
-from tasks.events import EventSpec, queue_event
-from tasks.interest import record_answer
+from tasks.mail.templates import format_datetime_long
+from tasks.runtime.db import get_engine, session_scope
+from tasks.runtime.events import EventSpec, queue_event
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSRF_COOKIE = "incontro_form"

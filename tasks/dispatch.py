@@ -15,13 +15,13 @@ from models.base import utcnow
 from models.cases import Case, Profile
 from models.enums import ConsentPurpose, OrgKind, State
 from models.exchange import DispatchBatch, DispatchItem
-from portal.links import answer_url
-from tasks.consent import valid_consent_clause
-from tasks.db import in_chunks
-from tasks.outbox import enqueue_email
-from tasks.partners import org_of_kind, the_org
-from tasks.sheets import profiles_xlsx
-from tasks.transitions import transition_many
+from tasks.core.consent import valid_consent_clause
+from tasks.core.partners import org_of_kind, the_org
+from tasks.core.transitions import transition_many
+from tasks.files.sheets import profiles_xlsx
+from tasks.mail.links import answer_url
+from tasks.mail.outbox import enqueue_email
+from tasks.runtime.db import in_chunks
 
 ACTOR = "flow:dispatch"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,7 +83,7 @@ def answer_links(
     """Email rows with signed answer links: one per company of the profile's sectors (max 3).
 
     Confindustria forwards each profile to the companies named next to its links; each link lets
-    only that company answer about only that profile (portal/links.py), without an account.
+    only that company answer about only that profile (tasks/mail/links.py), without an account.
     """
     known = {o.code: o.name for o in org_of_kind(session, OrgKind.COMPANY)}
     sectors = {o.code: o.sectors for o in load_organisations() if o.code in known}

@@ -16,15 +16,15 @@ from models.cases import Assessment, Case, Profile
 from models.enums import AssessmentSource, Cefr, ConsentPurpose, Language, State
 from models.forms import IntakeResult
 from models.people import Organisation, Person, Referral
-from tasks.consent import grant_consents
-from tasks.db import in_chunks
-from tasks.outbox import EmailSpec, enqueue_emails
-from tasks.partners import referrers_by_case
-from tasks.privacy import audit_read
-from tasks.referrals import municipalities_of
-from tasks.routing import SKILLS, overall_level, route_after_assessment
-from tasks.scheduling import add_business_days, allocate_slots
-from tasks.transitions import transition_many
+from tasks.core.calendar import add_business_days, allocate_slots
+from tasks.core.consent import grant_consents
+from tasks.core.partners import referrers_by_case
+from tasks.core.routing import SKILLS, overall_level, route_after_assessment
+from tasks.core.transitions import transition_many
+from tasks.mail.outbox import EmailSpec, enqueue_emails
+from tasks.privacy.erasure import audit_read
+from tasks.referral.ingest import municipalities_of
+from tasks.runtime.db import in_chunks
 
 ACTOR = "flow:intake"
 
@@ -180,7 +180,7 @@ def scheduled_cases(session: Session, office: str, up_to: date) -> list[str]:
 
 def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeResult]:
     """Pre-filled form rows: occupations coded from the referral's text, self-reported Italian."""
-    from tasks.occupations import default_coder
+    from tasks.matching.occupations import default_coder
 
     coder = default_coder()
     out = []

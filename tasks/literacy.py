@@ -14,12 +14,12 @@ from models.cases import Assessment, Case, Enrollment, Profile
 from models.enums import AssessmentSource, Cefr, ConsentPurpose, OrgKind, State
 from models.forms import LiteracyResult
 from models.people import Organisation
-from tasks.consent import valid_consent_clause
-from tasks.events import EventSpec, queue_event
-from tasks.outbox import enqueue_email
-from tasks.partners import org_of_kind
-from tasks.routing import SKILLS, course_level, overall_level, route_after_assessment
-from tasks.transitions import transition
+from tasks.core.consent import valid_consent_clause
+from tasks.core.partners import org_of_kind
+from tasks.core.routing import SKILLS, course_level, overall_level, route_after_assessment
+from tasks.core.transitions import transition
+from tasks.mail.outbox import enqueue_email
+from tasks.runtime.events import EventSpec, queue_event
 
 ACTOR = "flow:literacy"
 

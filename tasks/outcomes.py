@@ -15,10 +15,10 @@ from models.cases import Case, CaseEvent
 from models.enums import OutcomeKind, PolicyKind, State
 from models.exchange import Outcome
 from models.people import Organisation
-from tasks.imports import RowRejected, import_rows, start_import
-from tasks.progress import Progress
-from tasks.tabular import parse_date
-from tasks.transitions import transition
+from tasks.core.transitions import transition
+from tasks.files.imports import RowRejected, import_rows, start_import
+from tasks.files.tabular import parse_date
+from tasks.runtime.progress import Progress
 
 ACTOR = "flow:outcomes"
 _RESULTS = {
@@ -96,7 +96,7 @@ def propose_policy(session: Session, case: Case, as_of: date) -> PolicyKind | No
     """The programme to record when employers did not pick the profile: the first eligible
     one in config/policies.yaml's priority (None: no programme applies, the table decides).
     The operator chooses the actual measure later, in the ``policy`` flow."""
-    from tasks.policy import case_facts, primary_policy
+    from tasks.policy.register import case_facts, primary_policy
 
     return primary_policy(case_facts(session, case), as_of)
 

@@ -14,14 +14,14 @@ from models.cases import Case, Profile
 from models.enums import Cefr, Licence, OrgKind, State
 from models.exchange import Match, Vacancy
 from models.people import Organisation
-from tasks.events import EventSpec, queue_event
-from tasks.imports import RowRejected, context_session, import_rows, start_import
-from tasks.outbox import enqueue_email
-from tasks.partners import the_org
-from tasks.progress import Progress
-from tasks.referral_rows import parse_level, required_text, safe_value
-from tasks.scoring import SCORING_VERSION, ProfileFacts, VacancyFacts, explain, top_k_for_vacancy
-from tasks.tabular import parse_date
+from tasks.core.partners import the_org
+from tasks.files.imports import RowRejected, context_session, import_rows, start_import
+from tasks.files.rows import parse_level, required_text, safe_value
+from tasks.files.tabular import parse_date
+from tasks.mail.outbox import enqueue_email
+from tasks.matching.scoring import SCORING_VERSION, ProfileFacts, VacancyFacts, explain, top_k_for_vacancy
+from tasks.runtime.events import EventSpec, queue_event
+from tasks.runtime.progress import Progress
 
 ACTOR = "flow:vacancies"
 POOL_STATES = (State.PROFILE_READY, State.DISPATCHED, State.NOT_SELECTED, State.POLICY)
@@ -108,7 +108,7 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
     Vacancy files are small: the whole file is read (and any whole-file failure raised as
     :class:`FileRejected`) before anything is written; the same bytes again change nothing.
     """
-    from tasks.occupations import default_coder
+    from tasks.matching.occupations import default_coder
 
     imp, table = start_import(session, path, kind="vacancy", sender_code=sender_code, required=["company", "title"])
     if table is None:

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from config.settings import Settings, get_settings  # noqa: E402
-from tasks.db import get_engine, migrate  # noqa: E402
-from tasks.smtp_sink import MailSink  # noqa: E402
+from tasks.mail.smtp_sink import MailSink  # noqa: E402
+from tasks.runtime.db import get_engine, migrate  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

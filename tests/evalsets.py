@@ -12,7 +12,7 @@ unknown).
 
 Every record knows its person (``entity``), so precision and recall can be computed exactly.
 The generator does not use the deduplication code; the only shared piece is the Ukrainian
-national transliteration (``tasks.normalize.transliterate_cyrillic``), used to write the
+national transliteration (``tasks.files.normalize.transliterate_cyrillic``), used to write the
 "official" Latin spelling the way a CPI operator copies it from a Ukrainian document.
 The same generator sizes up to the 100k-referral benchmark (``bench/bench_dedup.py``).
 """
@@ -24,8 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from tasks.dedup import PersonRecord
-from tasks.normalize import cf_check_char, transliterate_cyrillic
+from tasks.files.normalize import cf_check_char, transliterate_cyrillic
+from tasks.matching.dedup import PersonRecord
 
 __all__ = ["DedupEvalSet", "DuplicatePair", "make_codice_fiscale", "make_dedup_evalset"]
 
@@ -1038,7 +1038,7 @@ def _merge_grade(a: PersonRecord, b: PersonRecord, kinds: tuple[str, ...]) -> bo
     else corroborates (a name alone is not enough), or a name part is missing on one side (a
     second surname): those go to an operator (review band) by design.
     """
-    from tasks.normalize import normalize_cf, normalize_email, normalize_phone
+    from tasks.files.normalize import normalize_cf, normalize_email, normalize_phone
 
     if a.codice_fiscale and normalize_cf(a.codice_fiscale) == normalize_cf(b.codice_fiscale):
         return True

@@ -2,7 +2,7 @@
 
 It collects every identifier of every person in the app database (names as written - Latin or
 Cyrillic - and transliterated, alone and together; birth dates ISO and dd/mm/yyyy; codici
-fiscali; phones in E.164 and national format; emails; see ``tasks.privacy.identifier_strings``)
+fiscali; phones in E.164 and national format; emails; see ``tasks.privacy.erasure.identifier_strings``)
 and searches:
 
 - every table of every SQLite database under ``PREFECT_HOME`` (flow runs, parameters, states,
@@ -10,7 +10,7 @@ and searches:
 - result storage (``PREFECT_HOME/storage`` and any other local result directories given): each
   file as text, base64-decoded, and unpickled when it is a pickled result;
 - the process logs in ``var/logs/*.log`` - except ``var/logs/app.log``, the application's own
-  private log (``tasks.runtime.private_log``): like the database, it may quote rows, and it never
+  private log (``tasks.runtime.steps.private_log``): like the database, it may quote rows, and it never
   leaves the application side.
 
 Text is compared case-insensitively after undoing JSON ``\\uXXXX`` escapes, HTML entities and
@@ -39,7 +39,7 @@ from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401 - every table registered on SQLModel.metadata
 from models.people import Person
-from tasks.privacy import identifier_strings
+from tasks.privacy.erasure import identifier_strings
 
 PRIVATE_LOGS = frozenset({"app.log"})
 _WORD = re.compile(r"\w+")

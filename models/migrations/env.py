@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations against the URL set by tasks.db.alembic_config."""
+"""Alembic environment: runs migrations against the URL set by tasks.runtime.db.alembic_config."""
 
 from __future__ import annotations
 

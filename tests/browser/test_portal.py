@@ -28,8 +28,8 @@ from models.enums import State
 from models.exchange import DispatchBatch, Interest
 from models.people import Person
 from portal.server import running_portal
-from tasks.db import get_engine
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
+from tasks.runtime.db import get_engine
 from tests.factories import SHAREABLE, make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]

@@ -14,8 +14,8 @@ from deploy.client import start, wait_paused
 from deploy.specs import DEPLOYMENTS
 from deploy.stack import Stack
 from models.enums import State
-from tasks.db import get_engine
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
+from tasks.runtime.db import get_engine
 from tests.factories import make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]

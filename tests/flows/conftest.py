@@ -8,7 +8,7 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy.engine import Engine
 
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
 from tests.pg import postgres_database
 
 
@@ -40,7 +40,7 @@ def mail(_sink: MailSink, monkeypatch: pytest.MonkeyPatch) -> MailSink:
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """Every flow test runs on SQLite and on PostgreSQL (same code, same migrations)."""
     from config.settings import get_settings
-    from tasks.db import get_engine, migrate
+    from tasks.runtime.db import get_engine, migrate
 
     if request.param == "sqlite":
         migrate()

@@ -18,7 +18,7 @@ from models.cases import Case, CaseEvent
 from models.enums import Cefr, OutcomeKind, PolicyKind, State
 from models.exchange import Outcome, Vacancy
 from models.policy import MeasureKind, MeasureStatus, PolicyEvent, PolicyMeasure, TrainingOffer
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
 from tests.factories import SHAREABLE, make_case, seed_partners
 
 
@@ -49,7 +49,7 @@ def _answered(
 
 def test_no_interest_to_training_to_hire(engine: Engine, mail: MailSink, tmp_path: Path) -> None:
     from flows.policy import policy, policy_progress, training_offers
-    from tasks.transitions import transition
+    from tasks.core.transitions import transition
 
     today = date.today()
     with Session(engine, expire_on_commit=False) as s:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from config.settings import get_settings
 from models.enums import State
-from tasks.progress import Progress
+from tasks.runtime.progress import Progress
 from tests.factories import make_case, seed_partners
 
 

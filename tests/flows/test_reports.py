@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from models.cases import Case
 from models.people import Person
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
 from tests.factories import seed_partners
 from tests.unit.test_kpis import seed
 

@@ -14,8 +14,8 @@ from models.cases import Case
 from models.enums import ConsentPurpose, State
 from models.ops import DedupReview, Outbox
 from models.people import Referral
-from tasks.reminders import remind_pending_forms
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
+from tasks.maintenance import remind_pending_forms
 from tests.factories import make_case, seed_partners
 
 

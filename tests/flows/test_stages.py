@@ -19,7 +19,7 @@ from models.cases import Case, CaseEvent, Enrollment, Profile
 from models.enums import Cefr, ConsentPurpose, State
 from models.exchange import DispatchBatch, Interest, Match, Outcome, Vacancy
 from models.ops import ImportRow, Outbox
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
 from tests.factories import SHAREABLE, make_case, seed_partners
 
 HEADER = (
@@ -276,7 +276,7 @@ def test_interest_flow_moves_cases_and_releases_contacts_only_with_consent(
     engine: Engine, mail: MailSink, tmp_path: Path
 ) -> None:
     from flows.interest import interest
-    from tasks.consent import grant_consent
+    from tasks.core.consent import grant_consent
 
     with Session(engine, expire_on_commit=False) as s:
         seed_partners(s)
@@ -357,7 +357,7 @@ def test_outcomes_flow_hires_and_routes_unpicked_profiles_to_policy(
     engine: Engine, mail: MailSink, tmp_path: Path
 ) -> None:
     from flows.outcomes import outcomes
-    from tasks.transitions import transition
+    from tasks.core.transitions import transition
 
     with Session(engine, expire_on_commit=False) as s:
         seed_partners(s)

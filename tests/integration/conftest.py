@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deploy.stack import Stack, local_stack
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +38,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Mail
 def live_env(live: tuple[Stack, MailSink, Path], monkeypatch: pytest.MonkeyPatch) -> tuple[Stack, MailSink, Path]:
     """Point this test's settings at the live stack's var/ and SMTP sink."""
     from config.settings import get_settings
-    from tasks.db import get_engine, migrate, session_scope
-    from tasks.partners import sync_organisations
+    from tasks.core.partners import sync_organisations
+    from tasks.runtime.db import get_engine, migrate, session_scope
 
     stack = live[0]
     for key, value in stack.env.items():

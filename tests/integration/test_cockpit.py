@@ -15,8 +15,8 @@ from deploy.client import form_inputs, resume, run, start, wait_done, wait_pause
 from deploy.stack import Stack
 from models.cases import Case
 from models.enums import State
-from tasks.db import get_engine
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
+from tasks.runtime.db import get_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

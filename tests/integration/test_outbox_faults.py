@@ -23,9 +23,9 @@ from sqlmodel import Session, select
 from config.settings import PROJECT_ROOT, Settings
 from models.enums import OutboxStatus
 from models.ops import Outbox
-from tasks.emails import format_address
-from tasks.outbox import DrainReport, db_now, enqueue_email
-from tasks.smtp_sink import MailSink, free_port
+from tasks.mail.outbox import DrainReport, db_now, enqueue_email
+from tasks.mail.smtp_sink import MailSink, free_port
+from tasks.mail.templates import format_address
 from tests.conftest import smtp_settings
 from tests.factories import drain, make_due, seed_partners
 
@@ -218,8 +218,8 @@ def test_d_connection_dropped_after_data(db: Engine, sink: MailSink, tmp_path: P
 _CHILD = """
 import asyncio
 from config.settings import get_settings
-from tasks.db import get_engine
-from tasks.outbox import drain_outbox
+from tasks.runtime.db import get_engine
+from tasks.mail.outbox import drain_outbox
 asyncio.run(drain_outbox(get_engine(), settings=get_settings()))
 """
 
@@ -264,7 +264,7 @@ def _migration_round_trip(url: str) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
-    from tasks.db import alembic_config, make_engine, migrate
+    from tasks.runtime.db import alembic_config, make_engine, migrate
 
     migrate(url)
     command.downgrade(alembic_config(url), "0001")

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 from config.settings import PROJECT_ROOT
 from deploy.stack import Stack
 from models.people import Person
-from tasks.db import get_engine
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
+from tasks.runtime.db import get_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -18,7 +18,7 @@ from config.settings import PROJECT_ROOT
 from deploy.stack import Stack, free_port, stack_env
 from models.cases import Case
 from models.enums import State
-from tasks.smtp_sink import MailSink
+from tasks.mail.smtp_sink import MailSink
 from tests.factories import make_case, seed_partners
 from tests.pg import postgres_database
 
@@ -64,7 +64,7 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S
             if key.startswith(("PREFECT_", "INCONTRO_")):
                 monkeypatch.setenv(key, value)
         from config.settings import get_settings
-        from tasks.db import get_engine, migrate
+        from tasks.runtime.db import get_engine, migrate
 
         get_settings.cache_clear()
         get_engine.cache_clear()
@@ -128,8 +128,8 @@ def test_event_triggered_stage_runs_on_a_worker_against_postgres(cluster: tuple[
     from prefect import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
 
-    from tasks.db import get_engine
-    from tasks.events import EventSpec, emit_now
+    from tasks.runtime.db import get_engine
+    from tasks.runtime.events import EventSpec, emit_now
 
     stack, app_url = cluster
     assert get_engine().dialect.name == "postgresql"

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tasks.db import make_engine, migrate
+from tasks.runtime.db import make_engine, migrate
 from tests.factories import race_two_transitions
 from tests.pg import postgres_database
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.postgres
 def pg_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """A fresh database per test, migrated with Alembic, dropped afterwards."""
     from config.settings import get_settings
-    from tasks.db import get_engine
+    from tasks.runtime.db import get_engine
 
     with postgres_database() as url:
         monkeypatch.setenv("INCONTRO_DATABASE_URL", url)
@@ -57,7 +57,7 @@ def test_concurrent_transitions_on_postgres_write_one_event(pg_engine: Engine) -
 
 
 def test_case_codes_are_unique_under_concurrent_allocation(pg_engine: Engine) -> None:
-    from tasks.codes import allocate_codes
+    from tasks.core.codes import allocate_codes
 
     results: list[list[str]] = []
 

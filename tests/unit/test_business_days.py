@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tasks.kpis import local_date
-from tasks.scheduling import add_business_days, business_days_between, is_business_day
+from tasks.core.calendar import add_business_days, business_days_between, is_business_day
+from tasks.reports.kpis import local_date
 
 HOLIDAYS_ON_WEEKDAYS = [
     date(2025, 4, 25),  # Liberazione, Friday

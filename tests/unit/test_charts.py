@@ -10,9 +10,9 @@ import pytest
 from matplotlib.image import imread
 from sqlmodel import Session
 
-from tasks import charts
-from tasks.kpis import Period, collect_kpis
-from tasks.monthly_report import MonthlyReport
+from tasks.reports import charts
+from tasks.reports.kpis import Period, collect_kpis
+from tasks.reports.monthly import MonthlyReport
 from tests.unit.test_kpis import seed
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

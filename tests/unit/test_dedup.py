@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tasks.dedup import DedupThresholds, PersonRecord, agreement_score, find_duplicates, phonetic_key
+from tasks.matching.dedup import DedupThresholds, PersonRecord, agreement_score, find_duplicates, phonetic_key
 
 BD = date(1988, 3, 14)
 CF_A = "RSSMRA85T10A562S"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
-from tasks.dedup import DedupDecision, DedupThresholds, find_duplicates
-from tasks.normalize import normalize_cf, normalize_phone
+from tasks.files.normalize import normalize_cf, normalize_phone
+from tasks.matching.dedup import DedupDecision, DedupThresholds, find_duplicates
 from tests.evalsets import DedupEvalSet, make_dedup_evalset
 
 PRECISION_FLOOR = 0.99

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from models.ops import Outbox
-from tasks.emails import (
+from tasks.mail.templates import (
     KINDS,
     TEMPLATES_DIR,
     MailAttachment,

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from tasks import events
-from tasks.normalize import normalize_cf, normalize_email, normalize_phone
-from tasks.referrals import ingest_referral_file
-from tasks.tabular import FileRejected, open_table, parse_date
+from tasks.files.normalize import normalize_cf, normalize_email, normalize_phone
+from tasks.files.tabular import FileRejected, open_table, parse_date
+from tasks.referral.ingest import ingest_referral_file
+from tasks.runtime import events
 from tests.factories import seed_partners
 from tests.unit.test_imports import CORPUS, table_counts
 

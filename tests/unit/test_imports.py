@@ -21,11 +21,11 @@ from models.enums import InterestAnswer, State
 from models.exchange import Interest, Outcome
 from models.ops import ImportFile, ImportRow, Outbox
 from models.people import Consent, Person, Referral
-from tasks import events
-from tasks.events import EventSpec
-from tasks.referrals import ingest_referral_file
-from tasks.sheets import profiles_xlsx
-from tasks.tabular import FileRejected, column_letter, open_table, parse_date, read_table
+from tasks.files.sheets import profiles_xlsx
+from tasks.files.tabular import FileRejected, column_letter, open_table, parse_date, read_table
+from tasks.referral.ingest import ingest_referral_file
+from tasks.runtime import events
+from tasks.runtime.events import EventSpec
 from tasks.vacancies import ingest_vacancy_file
 from tests.factories import make_case, seed_partners
 

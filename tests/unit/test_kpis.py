@@ -3,7 +3,7 @@
 The fixture (October 2026, Bergamo time; CEST until 25 October, CET after) is built so that each
 figure can be worked out on paper; the comments next to the expectations show the arithmetic.
 The independent queries are raw SQL written against the tables (own UTC bounds, own calendar of
-2026 holidays), sharing no code with ``tasks.kpis``.
+2026 holidays), sharing no code with ``tasks.reports.kpis``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from models.cases import Case, CaseEvent, Enrollment
 from models.enums import Cefr, InterestAnswer, OutcomeKind, State
 from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
-from tasks import kpis
-from tasks.kpis import Period, PeriodError
-from tasks.reports import FUNNEL_ORDER
+from tasks.reports import kpis
+from tasks.reports.funnel import FUNNEL_ORDER
+from tasks.reports.kpis import Period, PeriodError
 from tests.factories import make_case, seed_partners
 
 S = State
@@ -585,7 +585,7 @@ PG_ADMIN = os.environ.get("INCONTRO_TEST_PG_ADMIN", "postgresql+psycopg://postgr
 @pytest.fixture
 def pg_session(monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
     from config.settings import get_settings
-    from tasks.db import get_engine, make_engine, migrate
+    from tasks.runtime.db import get_engine, make_engine, migrate
 
     try:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")

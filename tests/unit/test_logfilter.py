@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.settings import PROJECT_ROOT
-from tasks.logfilter import LOGGING_CONFIG_PATH, REDACTED, RedactingFilter, install_redaction, redact
+from tasks.runtime.logfilter import LOGGING_CONFIG_PATH, REDACTED, RedactingFilter, install_redaction, redact
 
 TODAY = date(2026, 5, 4)
 
@@ -143,7 +143,7 @@ def test_prefect_logging_config_puts_the_filter_on_every_handler() -> None:
     from prefect.logging.configuration import load_logging_config
 
     config = load_logging_config(LOGGING_CONFIG_PATH)
-    assert config["filters"]["redact"]["()"] == "tasks.logfilter.RedactingFilter"
+    assert config["filters"]["redact"]["()"] == "tasks.runtime.logfilter.RedactingFilter"
     assert config["handlers"] and all("redact" in h.get("filters", []) for h in config["handlers"].values())
 
 

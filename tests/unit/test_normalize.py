@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.normalize import (
+from tasks.files.normalize import (
     full_name_tokens,
     name_key,
     normalize_cf,

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from config.data import load_taxonomy
-from tasks.occupations import default_coder
+from tasks.matching.occupations import default_coder
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "job_titles_labelled.csv"
 ACCURACY_FLOOR = 0.90

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.occupations import (
+from tasks.matching.occupations import (
     OccupationCoder,
     TaxonomyEntry,
     entries_from_taxonomy,
@@ -319,6 +319,6 @@ YAML = Path(__file__).resolve().parents[2] / "config" / "occupations.yaml"
     ],
 )
 def test_against_config_taxonomy(text: str, code: str) -> None:
-    from tasks.occupations import default_coder
+    from tasks.matching.occupations import default_coder
 
     assert code in [c for c, _ in default_coder().code(text, k=3)]

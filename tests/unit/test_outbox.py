@@ -24,9 +24,8 @@ from config.settings import Settings
 from models.enums import ConsentPurpose, OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from models.people import Organisation
-from tasks.db import make_engine, migrate
-from tasks.emails import MailAttachment, format_address
-from tasks.outbox import (
+from tasks.files.sheets import profiles_xlsx
+from tasks.mail.outbox import (
     DrainReport,
     EmailSpec,
     backoff_delay,
@@ -36,8 +35,9 @@ from tasks.outbox import (
     enqueue_email,
     enqueue_emails,
 )
-from tasks.sheets import profiles_xlsx
-from tasks.smtp_sink import MailSink, free_port
+from tasks.mail.smtp_sink import MailSink, free_port
+from tasks.mail.templates import MailAttachment, format_address
+from tasks.runtime.db import make_engine, migrate
 from tests.conftest import smtp_settings
 from tests.factories import drain, make_case, make_due, seed_partners
 

@@ -15,7 +15,9 @@ from models.enums import Cefr, Isced, Licence, OrgKind, Recognition, State
 from models.exchange import Vacancy
 from models.ops import ImportFile, ImportRow, Outbox
 from models.policy import MeasureKind, TrainingOffer
-from tasks.policy import (
+from tasks.files.tabular import FileRejected
+from tasks.matching.scoring import ProfileFacts, VacancyFacts
+from tasks.policy.register import (
     POLICIES_FILE,
     Agenda,
     CaseFacts,
@@ -39,8 +41,6 @@ from tasks.policy import (
     territorial,
     training_gaps,
 )
-from tasks.scoring import ProfileFacts, VacancyFacts
-from tasks.tabular import FileRejected
 from tests.factories import seed_partners
 
 RULES = load_policies()

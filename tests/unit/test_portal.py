@@ -25,9 +25,13 @@ from models.enums import ConsentPurpose, InterestAnswer, State
 from models.exchange import Interest, Vacancy
 from models.ops import Outbox
 from models.people import Person
-from portal import links
 from portal.app import RateLimiter, create_app
-from portal.links import (
+from tasks.core.consent import withdraw
+from tasks.core.transitions import transition
+from tasks.dispatch import companies_for, dispatch_profiles
+from tasks.interest import process_answers
+from tasks.mail import links
+from tasks.mail.links import (
     LinkExpired,
     LinkInvalid,
     PortalKeyError,
@@ -36,12 +40,8 @@ from portal.links import (
     sign_link,
     verify_link,
 )
-from tasks import events
-from tasks.consent import withdraw
-from tasks.dispatch import companies_for, dispatch_profiles
-from tasks.emails import render_email
-from tasks.interest import process_answers
-from tasks.transitions import transition
+from tasks.mail.templates import render_email
+from tasks.runtime import events
 from tests.factories import SHAREABLE, make_case, seed_partners
 
 with warnings.catch_warnings():  # Starlette 1.10 prefers the httpx2 fork, which is not in the lock

@@ -28,13 +28,14 @@ from models.enums import ConsentPurpose, InterestAnswer, OutboxStatus, State
 from models.exchange import Interest
 from models.ops import AuditLog, ImportFile, ImportRow, Outbox, OutboxAttachment
 from models.people import Consent, Person, PersonKey, Referral
-from tasks.consent import expired_consents, expiring_consents, grant_consent, has_consent
+from tasks.core.consent import expired_consents, expiring_consents, grant_consent, has_consent
 from tasks.dispatch import dispatch_profiles, shareable_profiles
 from tasks.interest import release_contacts
 from tasks.literacy import request_enrolments
-from tasks.notify import consent_still_valid
-from tasks.outbox import drain_outbox, enqueue_email
-from tasks.privacy import (
+from tasks.mail.notify import consent_still_valid
+from tasks.mail.outbox import drain_outbox, enqueue_email
+from tasks.mail.smtp_sink import MailSink
+from tasks.privacy.erasure import (
     PrivacyError,
     access_export,
     anonymise_closed_cases,
@@ -46,8 +47,7 @@ from tasks.privacy import (
     retention_days,
     withdraw_consent,
 )
-from tasks.reports import ever_reached, funnel_rows
-from tasks.smtp_sink import MailSink
+from tasks.reports.funnel import ever_reached, funnel_rows
 from tests.factories import make_case, seed_partners
 from tests.pii_scan import Needle, app_db_rows, collect_identifiers, scan, search
 

@@ -1,4 +1,4 @@
-"""tasks/progress.py: the throttle (pure) and the artifact calls, with Prefect's API replaced."""
+"""tasks/runtime/progress.py: the throttle (pure) and the artifact calls, with Prefect's API replaced."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 
 from config.settings import get_settings
-from tasks import progress as progress_module
-from tasks.progress import Progress, Throttle, progress_key
+from tasks.runtime import progress as progress_module
+from tasks.runtime.progress import Progress, Throttle, progress_key
 
 
 class Clock:

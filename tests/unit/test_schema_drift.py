@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
-from tasks.db import make_engine, migrate
+from tasks.runtime.db import make_engine, migrate
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.enums import Cefr, Licence
-from tasks.scoring import (
+from tasks.matching.scoring import (
     LICENCE_LABEL,
     PARTS,
     SCORING_VERSION,

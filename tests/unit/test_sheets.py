@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from models.enums import Cefr
-from tasks.sheets import profiles_xlsx, safe_cell
+from tasks.files.sheets import profiles_xlsx, safe_cell
 
 ROWS = [
     {

@@ -10,8 +10,8 @@ from config.settings import get_settings
 from models.cases import Case, CaseEvent
 from models.enums import State
 from models.state_machine import TransitionRefused
-from tasks import events
-from tasks.transitions import ConcurrentTransition, transition, transition_many
+from tasks.core.transitions import ConcurrentTransition, transition, transition_many
+from tasks.runtime import events
 from tests.factories import SHAREABLE, make_case, race_two_transitions, seed_partners
 
 

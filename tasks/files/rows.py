@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from models.enums import Cefr
-from tasks.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
-from tasks.tabular import parse_date, safe_value
+from tasks.files.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
+from tasks.files.tabular import parse_date, safe_value
 
 __all__ = ["ReferralRow", "parse_level", "parse_yes_no", "safe_value", "validate_row"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 # No project imports: Prefect's server process loads this module from its logging configuration.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: The Prefect logging configuration that puts :class:`RedactingFilter` on every handler.
 LOGGING_CONFIG_PATH = PROJECT_ROOT / "config" / "prefect-logging.yml"

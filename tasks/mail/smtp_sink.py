@@ -4,7 +4,7 @@ It is a real SMTP server on 127.0.0.1, so the drain is exercised end to end; for
 told to answer with transient or permanent errors, to drop the connection after DATA (before or
 after keeping the message), to answer slowly, and to require STARTTLS / implicit TLS and AUTH.
 
-Run it in the foreground with ``python -m tasks.smtp_sink --port 8025 --dir var/mail``.
+Run it in the foreground with ``python -m tasks.mail.smtp_sink --port 8025 --dir var/mail``.
 """
 
 from __future__ import annotations
@@ -371,7 +371,7 @@ class MailSink:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sink in the foreground until Ctrl-C / SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m tasks.smtp_sink", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tasks.mail.smtp_sink", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--dir", default=None, help="where to save .eml files (default: settings mail_dir)")

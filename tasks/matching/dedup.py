@@ -25,7 +25,7 @@ Two different valid 16-character codici fiscali never merge automatically: they 
 Every new record is compared with the existing ones and with the *earlier* records of the same
 batch, so a person referred twice in one run points to their first referral.
 
-Inside a Prefect run a big batch also shows a progress bar (``tasks.progress``, counts only);
+Inside a Prefect run a big batch also shows a progress bar (``tasks.runtime.progress``, counts only);
 elsewhere the functions have no side effect.
 """
 
@@ -42,14 +42,14 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from tasks.normalize import (
+from tasks.files.normalize import (
     name_key_token,
     normalize_cf,
     normalize_email,
     normalize_name,
     normalize_phone,
 )
-from tasks.progress import Progress
+from tasks.runtime.progress import Progress
 
 __all__ = [
     "DedupDecision",

@@ -45,14 +45,14 @@ from models.forms import CASE_CODE
 from models.ops import AuditLog, ImportRow, Outbox
 from models.people import Consent, Organisation, Person, PersonKey, Referral
 from models.state_machine import OPEN, TERMINAL
-from tasks.consent import valid_consent_clause, withdraw
+from tasks.core.consent import valid_consent_clause, withdraw
+from tasks.core.transitions import transition
 from tasks.dispatch import XLSX, profile_row
-from tasks.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
-from tasks.notify import consent_still_valid
-from tasks.outbox import enqueue_email
-from tasks.progress import Progress
-from tasks.sheets import profiles_xlsx
-from tasks.transitions import transition
+from tasks.files.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
+from tasks.files.sheets import profiles_xlsx
+from tasks.mail.notify import consent_still_valid
+from tasks.mail.outbox import enqueue_email
+from tasks.runtime.progress import Progress
 
 _log = logging.getLogger(__name__)
 

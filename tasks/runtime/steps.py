@@ -18,8 +18,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tasks.db import session_scope
-from tasks.transitions import ConcurrentTransition
+from tasks.core.transitions import ConcurrentTransition
+from tasks.runtime.db import session_scope
 
 P = ParamSpec("P")
 R = TypeVar("R")

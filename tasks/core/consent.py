@@ -13,7 +13,7 @@ from sqlmodel import select as sqlmodel_select
 from models.base import utcnow
 from models.enums import ConsentPurpose
 from models.people import Consent
-from tasks.db import in_chunks
+from tasks.runtime.db import in_chunks
 
 
 def _current(purpose: ConsentPurpose, recipient: str) -> ColumnElement[bool]:

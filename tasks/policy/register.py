@@ -7,7 +7,7 @@ Three layers, so the rules stay testable without a database or Prefect:
   an Italian reason for every yes and every no (age on the exact birthday, NEET, region,
   permit validity, DUL success at exactly 180 days, hire within the outcome window);
   :func:`training_gaps` and :func:`courses_for_gap` turn the match parts of
-  :mod:`tasks.scoring` into the skills/Italian a person lacks and the courses that cover it.
+  :mod:`tasks.matching.scoring` into the skills/Italian a person lacks and the courses that cover it.
 * **steps** (``fn(session, ...)``, wrapped by ``db_step`` in ``flows/policy.py``): ingest
   training offers, propose measures, record the operator's choice and notify the provider,
   record the provider's register (enrolment → hire), build and record the monthly table.
@@ -55,14 +55,14 @@ from models.policy import (
     TavoloMeeting,
     TrainingOffer,
 )
-from tasks.events import EventSpec, queue_event
-from tasks.imports import RowRejected, context_session, import_rows, start_import
-from tasks.outbox import enqueue_email
-from tasks.progress import Progress
-from tasks.referral_rows import parse_level, parse_yes_no, required_text, safe_value
-from tasks.scoring import ITALIAN_TOO_LOW, ProfileFacts, VacancyFacts, score_pair
-from tasks.tabular import parse_date
-from tasks.transitions import transition
+from tasks.core.transitions import transition
+from tasks.files.imports import RowRejected, context_session, import_rows, start_import
+from tasks.files.rows import parse_level, parse_yes_no, required_text, safe_value
+from tasks.files.tabular import parse_date
+from tasks.mail.outbox import enqueue_email
+from tasks.matching.scoring import ITALIAN_TOO_LOW, ProfileFacts, VacancyFacts, score_pair
+from tasks.runtime.events import EventSpec, queue_event
+from tasks.runtime.progress import Progress
 
 POLICIES_FILE = CONFIG_DIR / "policies.yaml"
 ACTOR = "flow:policy"
@@ -832,7 +832,7 @@ def ingest_training_file(session: Session, path: Path, sender_code: str) -> tupl
     """Store every valid course; bad rows kept with all their errors and reported to the
     sender. A file rejected as a whole raises before anything is written; the same bytes
     again change nothing."""
-    from tasks.occupations import default_coder
+    from tasks.matching.occupations import default_coder
 
     imp, table = start_import(
         session, path, kind="training", sender_code=sender_code, required=["body", "title", "start"]
@@ -1647,7 +1647,7 @@ def tavolo_initial(session: Session, *, held_on: date) -> list[dict[str, Any]]:
 def validate_tavolo(session: Session, rows: list[dict[str, Any]], *, held_on: date) -> list[str]:
     """Decisions only about the agenda's cases; assign needs a proposed measure; back to the
     pool needs the candidate's consent to share the profile again."""
-    from tasks.consent import has_consent
+    from tasks.core.consent import has_consent
 
     meeting = session.exec(select(TavoloMeeting).where(TavoloMeeting.held_on == held_on)).one()
     on_agenda = {c for codes in meeting.agenda.values() for c in codes}

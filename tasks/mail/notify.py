@@ -13,9 +13,9 @@ from sqlmodel import Session
 from config.settings import get_settings
 from models.enums import ConsentPurpose
 from models.ops import Outbox
-from tasks.consent import has_consent
-from tasks.db import get_engine, session_scope
-from tasks.outbox import coordinator_targets, drain_outbox, enqueue_email
+from tasks.core.consent import has_consent
+from tasks.mail.outbox import coordinator_targets, drain_outbox, enqueue_email
+from tasks.runtime.db import get_engine, session_scope
 
 
 def consent_still_valid(session: Session, row: Outbox) -> bool:

@@ -55,9 +55,9 @@ from models.cases import Case
 from models.enums import OrgKind, OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from models.people import Organisation
-from tasks.db import in_chunks
-from tasks.emails import MailAttachment, build_message, format_address, parse_address, render_email, wire_bytes
-from tasks.partners import org_of_kind
+from tasks.core.partners import org_of_kind
+from tasks.mail.templates import MailAttachment, build_message, format_address, parse_address, render_email, wire_bytes
+from tasks.runtime.db import in_chunks
 
 _log = logging.getLogger(__name__)
 

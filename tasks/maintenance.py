@@ -12,9 +12,9 @@ from sqlmodel import Session
 from config.data import load_routing
 from models.enums import OrgKind
 from models.people import Organisation
-from tasks.outbox import enqueue_email
-from tasks.partners import the_org
-from tasks.scheduling import business_days_between
+from tasks.core.calendar import business_days_between
+from tasks.core.partners import the_org
+from tasks.mail.outbox import enqueue_email
 
 FORM_LABELS = {
     "intake-form": "esiti dei colloqui",

@@ -101,7 +101,7 @@ KINDS: dict[str, KindSpec] = {
         required=("batch_code", "profiles"),
         optional=("count", "date", "attachment_name", "reply_by", "notes"),
         description="Pseudonymous profiles [{profile_code, occupations, italian, licence, education, "
-        "availability, area}]; the XLSX attachment comes from tasks.sheets.profiles_xlsx.",
+        "availability, area}]; the XLSX attachment comes from tasks.files.sheets.profiles_xlsx.",
     ),
     "interest_notice": KindSpec(
         audience="cpi_or_referrer",

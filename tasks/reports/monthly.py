@@ -22,12 +22,12 @@ from sqlmodel import Session
 
 from config.settings import get_settings
 from models.enums import OrgKind
-from tasks.charts import funnel_chart, placements_chart, time_in_stage_chart
-from tasks.emails import format_month, format_number, render_email
-from tasks.kpis import FUNNEL_STATES, STATE_LABELS, TABLES, Period, PeriodError, collect_kpis, labelled_rows
-from tasks.outbox import enqueue_email
-from tasks.partners import org_of_kind
-from tasks.sheets import MAX_WIDTH, MIN_WIDTH, safe_cell
+from tasks.core.partners import org_of_kind
+from tasks.files.sheets import MAX_WIDTH, MIN_WIDTH, safe_cell
+from tasks.mail.outbox import enqueue_email
+from tasks.mail.templates import format_month, format_number, render_email
+from tasks.reports.charts import funnel_chart, placements_chart, time_in_stage_chart
+from tasks.reports.kpis import FUNNEL_STATES, STATE_LABELS, TABLES, Period, PeriodError, collect_kpis, labelled_rows
 
 KIND = "monthly_report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,10 +14,10 @@ from sqlmodel import col, select
 
 from models.cases import Case, CaseEvent
 from models.enums import State
-from tasks.db import session_scope
-from tasks.kpis import TABLES, Period, collect_kpis, labelled_rows
-from tasks.reports import funnel_markdown
-from tasks.runtime import current_flow_run_id
+from tasks.reports.funnel import funnel_markdown
+from tasks.reports.kpis import TABLES, Period, collect_kpis, labelled_rows
+from tasks.runtime.db import session_scope
+from tasks.runtime.steps import current_flow_run_id
 
 ARTIFACT_ROWS = 500
 

@@ -13,9 +13,9 @@ from models.base import utcnow
 from models.cases import Case, CaseEvent
 from models.enums import ConsentPurpose, State
 from models.state_machine import TransitionFacts, check_transition
-from tasks.consent import consenting_persons
-from tasks.db import in_chunks
-from tasks.events import case_event, queue_event
+from tasks.core.consent import consenting_persons
+from tasks.runtime.db import in_chunks
+from tasks.runtime.events import case_event, queue_event
 
 
 class ConcurrentTransition(RuntimeError):

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from models.ops import ImportFile, ImportRow
 from models.people import Organisation
-from tasks.outbox import enqueue_email
-from tasks.referral_rows import safe_value
-from tasks.tabular import FileRejected, Table, read_table
+from tasks.files.rows import safe_value
+from tasks.files.tabular import FileRejected, Table, read_table
+from tasks.mail.outbox import enqueue_email
 
 T = TypeVar("T")
 

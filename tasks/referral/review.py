@@ -12,8 +12,8 @@ from models.cases import Case
 from models.enums import State
 from models.forms import DedupDecisionRow
 from models.ops import DedupReview
-from tasks.events import EventSpec, queue_event
-from tasks.referrals import accept_case, merge_case
+from tasks.referral.ingest import accept_case, merge_case
+from tasks.runtime.events import EventSpec, queue_event
 
 
 def pending_reviews(session: Session) -> list[dict[str, Any]]:

@@ -24,17 +24,17 @@ from models.enums import Channel, ConsentPurpose, Language, State
 from models.ops import DedupReview, ImportFile, ImportRow
 from models.people import Consent, Organisation, Person, PersonKey, Referral
 from models.state_machine import TERMINAL
-from tasks.codes import allocate_codes
-from tasks.consent import consenting_persons, grant_consent, has_consent
-from tasks.db import in_chunks
-from tasks.dedup import DedupThresholds, PersonRecord, find_duplicates
-from tasks.events import EventSpec, queue_event
-from tasks.imports import file_sha256, raw_for_report, report_rejected
-from tasks.outbox import enqueue_email
-from tasks.progress import Progress
-from tasks.referral_rows import ReferralRow, validate_row
-from tasks.tabular import FileRejected, open_table, safe_value
-from tasks.transitions import record_creations, transition, transition_many
+from tasks.core.codes import allocate_codes
+from tasks.core.consent import consenting_persons, grant_consent, has_consent
+from tasks.core.transitions import record_creations, transition, transition_many
+from tasks.files.imports import file_sha256, raw_for_report, report_rejected
+from tasks.files.rows import ReferralRow, validate_row
+from tasks.files.tabular import FileRejected, open_table, safe_value
+from tasks.mail.outbox import enqueue_email
+from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
+from tasks.runtime.db import in_chunks
+from tasks.runtime.events import EventSpec, queue_event
+from tasks.runtime.progress import Progress
 
 ACTOR = "flow:referral"
 

@@ -2,7 +2,7 @@
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (never pyplot), so no global
 state is shared between flow runs in one process; PNG metadata is fixed so the same figures give
-the same bytes. Inputs are the KPI rows of :mod:`tasks.kpis` (counts only).
+the same bytes. Inputs are the KPI rows of :mod:`tasks.reports.kpis` (counts only).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
-from tasks.emails import format_number
-from tasks.kpis import BASELINE_PLACEMENT, STATE_LABELS
+from tasks.mail.templates import format_number
+from tasks.reports.kpis import BASELINE_PLACEMENT, STATE_LABELS
 
 BAR = "#2f6f9f"
 ACCENT = "#c8553d"

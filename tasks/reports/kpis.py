@@ -24,7 +24,7 @@ from models.enums import InterestAnswer, OutcomeKind, State
 from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
 from models.state_machine import OPEN
-from tasks.scheduling import LOCAL_TZ, business_days_between
+from tasks.core.calendar import LOCAL_TZ, business_days_between
 
 #: Placement rate of the province's CPIs (~15% of ~55,000 accesses a year, DESIGN §11).
 BASELINE_PLACEMENT = 0.15

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from config.data import load_offices, load_organisations
 from models.enums import OrgKind
 from models.people import Organisation
-from tasks.db import in_chunks
+from tasks.runtime.db import in_chunks
 
 
 def sync_organisations(session: Session) -> int:
@@ -58,7 +58,7 @@ def referrers_by_case(session: Session, case_ids: Sequence[int]) -> dict[int, li
     consent of the referred person): three queries per 1,000 cases, whatever the batch size."""
     from models.enums import ConsentPurpose
     from models.people import Referral
-    from tasks.consent import consenting_persons
+    from tasks.core.consent import consenting_persons
 
     ids = sorted(set(case_ids))
     refs: list[tuple[int, str, str]] = []

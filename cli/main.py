@@ -117,7 +117,7 @@ def _check_cases(codes: Sequence[str]) -> None:
 
 def cmd_forms(_args: argparse.Namespace) -> int:
     """Forms waiting for an operator (suspended flow runs) with the case codes they ask about."""
-    from deploy.client import form_inputs, paused_runs
+    from tasks.runtime.prefect_api import form_inputs, paused_runs
 
     runs = paused_runs()
     for r in runs:
@@ -129,7 +129,8 @@ def cmd_forms(_args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     """Answer a pending form from a JSON file, or accept its pre-filled suggestion."""
-    from deploy.client import form_inputs, resume
+    from deploy.client import resume
+    from tasks.runtime.prefect_api import form_inputs
 
     if args.file:
         answer = json.loads(Path(args.file).read_text(encoding="utf-8"))

@@ -18,8 +18,6 @@ from email import message_from_bytes
 
 from config.settings import PROJECT_ROOT
 from deploy.client import (
-    completed_runs,
-    form_inputs,
     resume,
     run,
     start,
@@ -30,6 +28,7 @@ from deploy.client import (
     wait_paused_or_done,
     wait_until,
 )
+from tasks.runtime.prefect_api import completed_runs, form_inputs
 
 VAR = PROJECT_ROOT / "var"
 SEED = 2026
@@ -74,7 +73,7 @@ def run_pipeline(started: float) -> None:
         record_contact_consents,
         training_file,
     )
-    from demo.synthetic import build_demo_dataset
+    from demo.synthetic.core import build_demo_dataset
     from tasks.core.partners import sync_organisations
     from tasks.runtime.db import migrate, session_scope
 

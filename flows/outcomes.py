@@ -9,7 +9,8 @@ from typing import Any
 from flows._params import AsOf, OptionalFilePath, OptionalSenderCode
 from flows._stage import stage_flow
 from tasks.mail.notify import send_outbox
-from tasks.outcomes import record_outcome_file, route_to_policy
+from tasks.outcomes import record_outcome_file
+from tasks.policy.routing import route_to_policy
 from tasks.reports.artifacts import publish_transitions
 from tasks.runtime.steps import db_step
 

@@ -16,7 +16,6 @@ from flows._params import AsOf, CaseCodes, FilePath, SenderCode
 from flows._stage import stage_flow
 from models.forms import PolicyDecisionForm, TavoloDecisionForm
 from tasks.mail.notify import send_outbox
-from tasks.outcomes import route_to_policy
 from tasks.policy.register import (
     agenda_markdown,
     ingest_training_file,
@@ -30,6 +29,7 @@ from tasks.policy.register import (
     validate_decisions,
     validate_tavolo,
 )
+from tasks.policy.routing import route_to_policy
 from tasks.reports.artifacts import publish_transitions
 from tasks.runtime.steps import ask_operator, db_step
 

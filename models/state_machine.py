@@ -67,3 +67,7 @@ def check_transition(current: State, target: State, facts: TransitionFacts) -> N
         raise TransitionRefused("invio a Confindustria senza consenso valido")
     if target is S.DUPLICATE and not facts.has_duplicate_target:
         raise TransitionRefused("duplicato senza pratica di destinazione")
+
+
+class ConcurrentTransition(RuntimeError):
+    """Another writer moved the case first; this move lost and changed nothing."""

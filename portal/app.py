@@ -32,7 +32,7 @@ from models.enums import ConsentPurpose, InterestAnswer, OrgKind, State
 from models.exchange import Interest, Vacancy
 from models.people import Organisation
 from tasks.core.consent import has_consent
-from tasks.dispatch import profile_row
+from tasks.core.profiles import profile_row
 from tasks.interest import record_answer
 from tasks.mail.links import (
     AnswerLink,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from config.data import load_organisations, load_taxonomy
+from config.data import load_organisations
 from config.settings import get_settings
 from models.base import utcnow
 from models.cases import Case, Profile
@@ -17,14 +17,14 @@ from models.enums import ConsentPurpose, OrgKind, State
 from models.exchange import DispatchBatch, DispatchItem
 from tasks.core.consent import valid_consent_clause
 from tasks.core.partners import org_of_kind, the_org
+from tasks.core.profiles import profile_row
 from tasks.core.transitions import transition_many
-from tasks.files.sheets import profiles_xlsx
+from tasks.files.sheets import XLSX, profiles_xlsx
 from tasks.mail.links import answer_url
 from tasks.mail.outbox import enqueue_email
 from tasks.runtime.db import in_chunks
 
 ACTOR = "flow:dispatch"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LINKS_PER_PROFILE = 3
 
 
@@ -41,21 +41,6 @@ def shareable_profiles(session: Session, case_codes: list[str] | None = None) ->
     if case_codes:
         query = query.where(col(Case.code).in_(case_codes))
     return [(c, p) for c, p in session.exec(query.order_by(col(Case.id))).all()]
-
-
-def profile_row(case: Case, profile: Profile) -> dict[str, Any]:
-    """What an employer sees of one person: competences only, addressed by case code."""
-    tax = load_taxonomy().by_code
-    return {
-        "profile_code": case.code,
-        "occupations": ", ".join(f"{tax[c].it} ({c})" if c in tax else c for c in profile.occupations),
-        "experience_years": profile.experience_years,
-        "italian": profile.italian.value,
-        "licence": profile.licence.value,
-        "education": f"ISCED {profile.education.value}",
-        "availability": profile.availability + (", turni" if profile.shifts else ""),
-        "area": profile.area or "",
-    }
 
 
 def companies_for(occupations: list[str], sectors: dict[str, list[str]], limit: int = LINKS_PER_PROFILE) -> list[str]:

@@ -16,14 +16,14 @@ from models.cases import Assessment, Case, Profile
 from models.enums import AssessmentSource, Cefr, ConsentPurpose, Language, State
 from models.forms import IntakeResult
 from models.people import Organisation, Person, Referral
+from tasks.core.audit import audit_read
 from tasks.core.calendar import add_business_days, allocate_slots
 from tasks.core.consent import grant_consents
 from tasks.core.partners import referrers_by_case
+from tasks.core.people import municipalities_of
 from tasks.core.routing import SKILLS, overall_level, route_after_assessment
 from tasks.core.transitions import transition_many
 from tasks.mail.outbox import EmailSpec, enqueue_emails
-from tasks.privacy.erasure import audit_read
-from tasks.referral.ingest import municipalities_of
 from tasks.runtime.db import in_chunks
 
 ACTOR = "flow:intake"

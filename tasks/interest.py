@@ -12,13 +12,13 @@ from models.cases import Case
 from models.enums import ConsentPurpose, InterestAnswer, State
 from models.exchange import Interest, Vacancy
 from models.people import Organisation, Person
+from tasks.core.audit import audit_read
 from tasks.core.consent import has_consent
 from tasks.core.partners import consenting_referrers
 from tasks.core.transitions import transition
 from tasks.files.imports import RowRejected, import_rows, start_import
 from tasks.files.tabular import FileRejected
 from tasks.mail.outbox import enqueue_email
-from tasks.privacy.erasure import audit_read
 
 ACTOR = "flow:interest"
 _ANSWERS = {

@@ -29,7 +29,7 @@ def list_pending_forms() -> list[dict[str, Any]]:
     """Suspended runs waiting for an operator: run id, form kind, office, since, case codes."""
     from prefect import get_client
 
-    from deploy.client import form_inputs, paused_runs
+    from tasks.runtime.prefect_api import form_inputs, paused_runs
 
     forms = []
     names: dict[Any, str] = {}

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
-from config.data import load_routing, load_taxonomy, municipality_coords
+from config.data import load_routing, load_taxonomy
 from models.cases import Case, Profile
 from models.enums import Cefr, Licence, OrgKind, State
 from models.exchange import Match, Vacancy
@@ -19,7 +19,8 @@ from tasks.files.imports import RowRejected, context_session, import_rows, start
 from tasks.files.rows import parse_level, required_text, safe_value
 from tasks.files.tabular import parse_date
 from tasks.mail.outbox import enqueue_email
-from tasks.matching.scoring import SCORING_VERSION, ProfileFacts, VacancyFacts, explain, top_k_for_vacancy
+from tasks.matching.facts import profile_facts, vacancy_facts
+from tasks.matching.scoring import SCORING_VERSION, explain, top_k_for_vacancy
 from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
 
@@ -158,36 +159,6 @@ def _vacancy_row(session: Session, raw: dict[str, Any]) -> VacancyRow:
         raise RowRejected.from_validation(exc, "company") from None
 
 
-def _profile_facts(case: Case, profile: Profile) -> ProfileFacts:
-    lat, lon = municipality_coords(profile.area or "") or (None, None)
-    return ProfileFacts(
-        case_code=case.code,
-        occupations=tuple(profile.occupations),
-        skills=tuple(profile.skills),
-        italian=profile.italian,
-        licence=profile.licence,
-        lat=lat,
-        lon=lon,
-        mobility_km=profile.mobility_km,
-        availability=profile.availability,
-        shifts=profile.shifts,
-    )
-
-
-def _vacancy_facts(v: Vacancy) -> VacancyFacts:
-    lat, lon = municipality_coords(v.municipality or "") or (None, None)
-    return VacancyFacts(
-        vacancy_code=v.code,
-        occupation_code=v.occupation_code or "",
-        skills=tuple(v.skills),
-        italian_required=v.italian_required,
-        licence_required=v.licence_required,
-        lat=lat,
-        lon=lon,
-        shifts_required=False,
-    )
-
-
 def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[str, int]:
     """Score the pool against each new vacancy and store the top-k with parts and explanation.
 
@@ -199,7 +170,7 @@ def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[st
         .join(Profile, col(Profile.case_id) == col(Case.id))
         .where(col(Case.state).in_(POOL_STATES))
     ).all()
-    facts = [_profile_facts(c, p) for c, p in pool]
+    facts = [profile_facts(c, p) for c, p in pool]
     case_ids = {c.code: c.id for c, _ in pool}
     k = load_routing().matching.top_k
     stored = 0
@@ -207,7 +178,7 @@ def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[st
     for vacancy in progress.track(vacancies):
         if session.exec(select(Match).where(Match.vacancy_id == vacancy.id, Match.version == SCORING_VERSION)).first():
             continue  # already matched with this scoring version: idempotent
-        vf = _vacancy_facts(vacancy)
+        vf = vacancy_facts(vacancy)
         assert vacancy.id is not None
         for rank, (profile, result) in enumerate(top_k_for_vacancy(vf, facts, k), start=1):
             case_id = case_ids[profile.case_code]

@@ -16,9 +16,10 @@ from models.cases import Case, CaseEvent, Profile
 from models.enums import Cefr, ConsentPurpose, Licence, OutboxStatus, State
 from models.ops import Outbox
 from models.people import Person, PersonKey, Referral
+from models.state_machine import ConcurrentTransition
 from tasks.core.consent import grant_consent
 from tasks.core.partners import sync_organisations
-from tasks.core.transitions import ConcurrentTransition, transition
+from tasks.core.transitions import transition
 from tasks.mail.outbox import DrainReport, db_now, drain_outbox
 
 _seq = count(1)

@@ -12,14 +12,10 @@ from sqlmodel import Session, col
 from models.base import utcnow
 from models.cases import Case, CaseEvent
 from models.enums import ConsentPurpose, State
-from models.state_machine import TransitionFacts, check_transition
+from models.state_machine import ConcurrentTransition, TransitionFacts, check_transition
 from tasks.core.consent import consenting_persons
 from tasks.runtime.db import in_chunks
 from tasks.runtime.events import case_event, queue_event
-
-
-class ConcurrentTransition(RuntimeError):
-    """Another writer moved the case first; this move lost and changed nothing."""
 
 
 def transition(

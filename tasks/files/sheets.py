@@ -121,3 +121,6 @@ def profiles_xlsx(
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -929,19 +929,19 @@ def _seats_left(session: Session) -> dict[str, int]:
 
 
 def _open_vacancies(session: Session, day: date) -> list[VacancyFacts]:
-    from tasks.vacancies import _vacancy_facts
+    from tasks.matching.facts import vacancy_facts
 
     rows = session.exec(
         select(Vacancy).where((col(Vacancy.valid_until).is_(None)) | (col(Vacancy.valid_until) >= day))
     ).all()
-    return [_vacancy_facts(v) for v in rows if v.occupation_code]
+    return [vacancy_facts(v) for v in rows if v.occupation_code]
 
 
 def measures_for_case(
     session: Session, case: Case, day: date, rules: PolicyRules, vacancies: Sequence[VacancyFacts]
 ) -> list[Verdict]:
     """Every eligible measure for one case: programmes, projects, and courses for its gaps."""
-    from tasks.vacancies import _profile_facts
+    from tasks.matching.facts import profile_facts
 
     facts = case_facts(session, case)
     verdicts = [v for v in evaluate_measures(facts, day, rules) if v.eligible]
@@ -950,7 +950,7 @@ def measures_for_case(
         offers = list(session.exec(select(TrainingOffer).order_by(col(TrainingOffer.id))).all())
         seats = _seats_left(session)
         seen: set[str] = set()
-        for gap in training_gaps(_profile_facts(case, profile), vacancies, rules):
+        for gap in training_gaps(profile_facts(case, profile), vacancies, rules):
             for offer in courses_for_gap(gap, offers, profile.italian, day, seats, rules):
                 if offer.code not in seen:
                     seen.add(offer.code)

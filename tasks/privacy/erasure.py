@@ -45,11 +45,12 @@ from models.forms import CASE_CODE
 from models.ops import AuditLog, ImportRow, Outbox
 from models.people import Consent, Organisation, Person, PersonKey, Referral
 from models.state_machine import OPEN, TERMINAL
+from tasks.core.audit import audit_read
 from tasks.core.consent import valid_consent_clause, withdraw
+from tasks.core.profiles import profile_row
 from tasks.core.transitions import transition
-from tasks.dispatch import XLSX, profile_row
 from tasks.files.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
-from tasks.files.sheets import profiles_xlsx
+from tasks.files.sheets import XLSX, profiles_xlsx
 from tasks.mail.notify import consent_still_valid
 from tasks.mail.outbox import enqueue_email
 from tasks.runtime.progress import Progress
@@ -118,13 +119,6 @@ def _merge_targets(session: Session, case_ids: set[int | None]) -> list[int]:
 
 def cases_of(session: Session, keys: Iterable[str]) -> list[Case]:
     return list(session.exec(select(Case).where(col(Case.person_key).in_(list(keys))).order_by(col(Case.id))).all())
-
-
-def audit_read(session: Session, *, actor: str, case_code: str | None, purpose: str, action: str = "read") -> AuditLog:
-    """Record that ``actor`` read (or changed) identifying data of ``case_code`` and why."""
-    row = AuditLog(actor=actor, action=action, case_code=case_code, purpose=purpose)
-    session.add(row)
-    return row
 
 
 # --------------------------------------------------------------------------------------------
@@ -823,6 +817,7 @@ RECTIFIABLE = (
     "languages",
     "preferred_language",
 )
+
 _LABELS = {
     "family_name": "cognome",
     "given_names": "nome",

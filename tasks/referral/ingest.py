@@ -7,7 +7,7 @@ codes only, so nothing identifying reaches Prefect.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,13 +26,13 @@ from models.people import Consent, Organisation, Person, PersonKey, Referral
 from models.state_machine import TERMINAL
 from tasks.core.codes import allocate_codes
 from tasks.core.consent import consenting_persons, grant_consent, has_consent
+from tasks.core.people import municipalities_of
 from tasks.core.transitions import record_creations, transition, transition_many
 from tasks.files.imports import file_sha256, raw_for_report, report_rejected
 from tasks.files.rows import ReferralRow, validate_row
 from tasks.files.tabular import FileRejected, open_table, safe_value
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
-from tasks.runtime.db import in_chunks
 from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
 
@@ -355,14 +355,6 @@ def _import_cases(session: Session, import_id: int, state: State) -> list[Case]:
 def accept_case(session: Session, case: Case, *, flow_run_id: str | None = None) -> State:
     """Accept one referred case at the CPI of its municipality, or reject it (typed reason)."""
     return accept_cases(session, [case], flow_run_id=flow_run_id)[case.code]
-
-
-def municipalities_of(session: Session, cases: Iterable[Case]) -> dict[str, str | None]:
-    """Person key -> comune of residence for ``cases``: one query per 1,000 people."""
-    towns: dict[str, str | None] = {}
-    for chunk in in_chunks(sorted({c.person_key for c in cases})):
-        towns.update(session.exec(select(Person.key, Person.municipality).where(col(Person.key).in_(chunk))).all())
-    return towns
 
 
 def accept_cases(session: Session, cases: list[Case], *, flow_run_id: str | None = None) -> dict[str, State]:

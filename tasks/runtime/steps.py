@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tasks.core.transitions import ConcurrentTransition
+from models.state_machine import ConcurrentTransition
 from tasks.runtime.db import session_scope
 
 P = ParamSpec("P")

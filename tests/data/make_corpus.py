@@ -22,7 +22,7 @@ from codicefiscale import codicefiscale
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from demo.synthetic import VACANCY_HEADERS, save_workbook_deterministic
+from demo.synthetic.core import VACANCY_HEADERS, save_workbook_deterministic
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"

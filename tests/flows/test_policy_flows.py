@@ -24,7 +24,8 @@ from tests.factories import SHAREABLE, make_case, seed_partners
 
 def _operator(answer: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], box: dict[str, Any]) -> None:
     """Wait for the suspended form, read its rows, answer them (in another thread)."""
-    from deploy.client import form_inputs, paused_runs, resume
+    from deploy.client import resume
+    from tasks.runtime.prefect_api import form_inputs, paused_runs
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -20,7 +20,8 @@ from tests.factories import make_case, seed_partners
 
 
 def _answer(decide: dict[str, bool]) -> None:
-    from deploy.client import form_inputs, paused_runs, resume
+    from deploy.client import resume
+    from tasks.runtime.prefect_api import form_inputs, paused_runs
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from demo.synthetic import VACANCY_HEADERS
+from demo.synthetic.core import VACANCY_HEADERS
 from flows._params import OfficeCode
 from models.cases import Case, CaseEvent, Enrollment, Profile
 from models.enums import Cefr, ConsentPurpose, State
@@ -132,7 +132,8 @@ def _resume_when_paused(answer: dict[str, Any], box: dict[str, Any]) -> None:
 
 def _approve_all(box: dict[str, Any]) -> None:
     """The operator approves the proposed shortlist as it is."""
-    from deploy.client import form_inputs, paused_runs, resume
+    from deploy.client import resume
+    from tasks.runtime.prefect_api import form_inputs, paused_runs
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

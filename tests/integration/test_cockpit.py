@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from deploy.client import form_inputs, resume, run, start, wait_done, wait_paused, wait_until
+from deploy.client import resume, run, start, wait_done, wait_paused, wait_until
 from deploy.stack import Stack
 from models.cases import Case
 from models.enums import State
 from tasks.mail.smtp_sink import MailSink
 from tasks.runtime.db import get_engine
+from tasks.runtime.prefect_api import form_inputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import pytest
 from codicefiscale import codicefiscale
 from openpyxl import load_workbook
 
-from demo.synthetic import (
+from demo.synthetic.core import (
     CARITAS_TITLE,
     FMT_CSV_CP1252,
     FMT_CSV_CYRILLIC,

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from models.cases import Case, CaseEvent
 from models.enums import State
-from models.state_machine import TransitionRefused
-from tasks.core.transitions import ConcurrentTransition, transition, transition_many
+from models.state_machine import ConcurrentTransition, TransitionRefused
+from tasks.core.transitions import transition, transition_many
 from tasks.runtime import events
 from tests.factories import SHAREABLE, make_case, race_two_transitions, seed_partners
 

@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
 
 REFERENCE_DATE = date(2026, 1, 15)

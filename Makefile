@@ -34,6 +34,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

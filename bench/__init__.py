@@ -1,1 +1,1 @@
-"""Benchmarks with baselines measured in the same run (DESIGN §10); run as modules."""
+"""Benchmarks with baselines measured in the same run (docs/ARCHITECTURE.md#benchmarks); run as modules."""

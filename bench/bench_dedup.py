@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_dedup [--people 90000 --duplicates 10000]
 
-The population is the labelled generator of the tests (``demo.synthetic.evalsets``) at scale, so the
+The population is the labelled generator of the tests (``demo.synthetic.dedup_evalset``) at scale, so the
 run also prints precision and recall at the merge threshold. Two baselines are measured on a
 sample in the same run and extrapolated to the same number of comparisons: a Python loop
 calling the same name scorer for every earlier record (what one writes first), and the same
@@ -18,7 +18,7 @@ import time
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from demo.synthetic.evalsets import make_dedup_evalset
+from demo.synthetic.dedup_evalset import make_dedup_evalset
 from tasks.matching.dedup import PersonRecord, _prepare, find_duplicates, name_score
 
 GOAL_SECONDS = 60.0

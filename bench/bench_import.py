@@ -31,11 +31,9 @@ import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
-HEADERS = [
-    "Cognome", "Nome", "Data di nascita", "Luogo di nascita", "Cittadinanza", "Codice fiscale", "Cellulare",
-    "E-mail", "Comune di residenza", "Lingue parlate", "Titolo di studio", "Esperienze", "Patente",
-    "Consenso privacy", "Ente segnalante",
-]  # fmt: skip
+from demo.synthetic.corpus import IT_HEADERS as HEADERS
+from demo.synthetic.taxcodes import tax_code
+
 FAMILY = ["Rossi", "Bonacina", "D'Angelo", "Müller", "Diallo", "Kovalenko", "El Amrani", "Ferrari", "Colombo",
           "Bianchi", "Nguyen", "Popescu", "Hoxha", "Sow", "Ricci", "Marchetti", "Gualandris", "Pesenti"]  # fmt: skip
 GIVEN = ["Nicolò", "Maria Grazia", "Mamadou", "Olena", "Jürgen", "Fatima", "Giovanni", "Andrea", "Lucia",
@@ -46,20 +44,13 @@ PLACES = ["Bergamo", "Ucraina", "Marocco", "Senegal", "Romania", "Albania"]
 
 def write_file(path: Path, rows: int, seed: int = 5) -> None:
     """A realistic partner file, written row by row (the generator never holds it in memory)."""
-    from codicefiscale import codicefiscale
-
     rng = random.Random(seed)
     pool = []
     for i in range(1500):  # tax codes are slow to compute: a pool of (birth date, place, code)
         born = date(1960, 1, 1) + timedelta(days=rng.randrange(16000))
         place = rng.choice(PLACES)
-        code = codicefiscale.encode(
-            lastname=FAMILY[i % len(FAMILY)],
-            firstname=GIVEN[i % len(GIVEN)],
-            gender="M" if rng.random() < 0.5 else "F",
-            birthdate=born.strftime("%d/%m/%Y"),
-            birthplace=place,
-        )
+        sex = "M" if rng.random() < 0.5 else "F"
+        code = tax_code(FAMILY[i % len(FAMILY)], GIVEN[i % len(GIVEN)], sex, born, place)
         pool.append((born, place, code))
     with path.open("w", encoding="cp1252", newline="") as fh:
         writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")

@@ -26,6 +26,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from models import clock
+
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GIVEN = ["Andrii", "Olena", "Mamadou", "Aminata", "José", "María", "Youssef", "Fatima", "Luca", "Giulia"]
 STAGES = ["referral", "intake", "intake-results", "dispatch"]
@@ -220,7 +222,7 @@ def main() -> None:
     args = parser.parse_args()
     from deploy.stack import Stack, free_port, stack_env
 
-    today = date.today()
+    today = clock.today()
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp) / "var"
         (var / "logs").mkdir(parents=True)

@@ -7,7 +7,7 @@ layers are measured:
 
 - raw aiosmtplib: ``send_message`` on one connection vs ``aiosmtplib.send`` (connect, EHLO,
   send, QUIT) per message;
-- the real drain (``tasks.mail.outbox.drain_outbox`` on a migrated SQLite file, with its claim and
+- the real drain (``tasks.mail.drain.drain_outbox`` on a migrated SQLite file, with its claim and
   record commits): one drain of the whole batch vs one drain per message (``limit=1``).
 
 Run: ``.venv/bin/python -m bench.bench_smtp [--messages 400] [--rounds 3]``. Goal: >= 200 msg/s
@@ -41,9 +41,11 @@ from sqlmodel import Session
 
 from config.settings import PROJECT_ROOT, Settings
 from models.ops import Outbox
-from tasks.mail.outbox import drain_outbox, enqueue_email
+from tasks.mail.drain import drain_outbox
+from tasks.mail.message import build_message
+from tasks.mail.outbox import enqueue_email
 from tasks.mail.smtp_sink import free_port
-from tasks.mail.templates import build_message, render_email
+from tasks.mail.templates import render_email
 from tasks.runtime.db import make_engine, migrate
 
 MAIL_FROM = "Incontro al lavoro <noreply@incontro.provincia.bergamo.example>"

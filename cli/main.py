@@ -15,7 +15,7 @@ from typing import Any
 
 from deploy.specs import DEPLOYMENTS
 
-STAGES = [d["name"] for d in DEPLOYMENTS]
+STAGES = [d.name for d in DEPLOYMENTS]
 EPILOG = """Esempi / examples:
   incontro cases --state intake_scheduled --office CPI-BG
   incontro timeline BG-2026-000123

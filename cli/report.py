@@ -1,6 +1,6 @@
 """``incontro report --month 2026-10``: the monthly report's figures as terminal tables.
 
-Same numbers as the email and the XLSX (both read :func:`tasks.reports.kpis.collect_kpis`); aggregated
+Same numbers as the email and the XLSX (both read :func:`tasks.reports.tables.collect_kpis`); aggregated
 counts and case codes only, so it is safe to paste into a ticket.
 """
 
@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from tasks.mail.templates import format_month, format_number
-from tasks.reports.kpis import TABLES, Period, PeriodError, collect_kpis, labelled_rows
+from tasks.mail.formatting import format_month, format_number
+from tasks.reports.kpis import Period, PeriodError
+from tasks.reports.tables import TABLES, collect_kpis, labelled_rows
 
 
 def _cell(value: Any) -> str:
@@ -40,7 +41,7 @@ def format_table(title: str, rows: Sequence[dict[str, Any]], headers: Sequence[s
 
 
 def render_report(tables: dict[str, list[dict[str, Any]]], period: Period) -> str:
-    """Every KPI table of ``period`` as text, in the order of :data:`tasks.reports.kpis.TABLES`."""
+    """Every KPI table of ``period`` as text, in the order of :data:`tasks.reports.tables.TABLES`."""
     parts = [f"Incontro al lavoro – indicatori di {format_month(period.key)}", ""]
     for name, spec in TABLES.items():
         headers = [label for _key, label in spec.columns]

@@ -270,16 +270,12 @@ class Organisation(_Strict):
 
 
 class LiteracyRules(_Strict):
-    """When a person must attend a CPIA Italian course before job matching."""
+    """When a person must attend a CPIA Italian course before job matching (the rule itself,
+    pure, is tasks/core/routing.py: the weakest skill below ``threshold`` means a course)."""
 
     threshold: CEFRLevel
     skills: list[Literal["listening", "reading", "interaction", "production", "writing"]] = Field(min_length=1)
     rule: Literal["min"] = "min"
-
-    def needs_course(self, levels: dict[str, str]) -> bool:
-        """True if the lowest assessed skill is below the threshold (missing skills count as below)."""
-        floor = CEFR_ORDER.index(self.threshold)
-        return any(CEFR_ORDER.index(levels[s]) < floor if s in levels else True for s in self.skills)
 
 
 class DedupRules(_Strict):
@@ -512,19 +508,6 @@ def office_for_municipality(name: str) -> Office | None:
 def organisation_by_code(code: str) -> Organisation | None:
     """A partner organisation by its code (exact, codes are canonical)."""
     return next((org for org in load_organisations() if org.code == code), None)
-
-
-def clear_caches() -> None:
-    """Forget parsed default files (tests, or after editing YAML in a long-running worker)."""
-    for cached in (
-        _default_taxonomy,
-        _default_offices,
-        _default_organisations,
-        _default_routing,
-        _office_index,
-        _coords_index,
-    ):
-        cached.cache_clear()
 
 
 @lru_cache(maxsize=1)

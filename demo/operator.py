@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from demo.synthetic.core import DemoDataset
+from demo.synthetic.dataset import DemoDataset
 from models.cases import Case
 from models.enums import Cefr, ConsentPurpose, Licence, State
 from models.exchange import Interest, Match, Vacancy

@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from email import message_from_bytes
 
 from config.settings import PROJECT_ROOT
@@ -28,6 +28,7 @@ from deploy.client import (
     wait_paused_or_done,
     wait_until,
 )
+from models import clock
 from tasks.runtime.prefect_api import completed_runs, form_inputs
 
 VAR = PROJECT_ROOT / "var"
@@ -73,7 +74,7 @@ def run_pipeline(started: float) -> None:
         record_contact_consents,
         training_file,
     )
-    from demo.synthetic.core import build_demo_dataset
+    from demo.synthetic.dataset import build_demo_dataset
     from tasks.core.partners import sync_organisations
     from tasks.runtime.db import migrate, session_scope
 
@@ -82,7 +83,7 @@ def run_pipeline(started: float) -> None:
     with session_scope() as session:
         sync_organisations(session)
     dataset = build_demo_dataset(VAR / "demo" / "inbox", seed=SEED)
-    today = date.today()
+    today = clock.today()
 
     partners = {s.referrer for s in dataset.referral_files}
     _say(f"\n1. Segnalazioni: {len(dataset.referral_files)} file da {len(partners)} partner")

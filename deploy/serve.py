@@ -10,7 +10,7 @@ from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 
-from deploy.specs import DEPLOYMENTS
+from deploy.specs import DEPLOYMENTS, DeploymentSpec
 
 
 def load_flow(entrypoint: str) -> Any:
@@ -20,16 +20,16 @@ def load_flow(entrypoint: str) -> Any:
     return getattr(module, attr)
 
 
-def build(spec: dict[str, Any]) -> RunnerDeployment:
+def build(spec: DeploymentSpec) -> RunnerDeployment:
     """One RunnerDeployment from its declaration in deploy/specs.py."""
-    flow = load_flow(spec["entrypoint"])
+    flow = load_flow(spec.entrypoint)
     return flow.to_deployment(  # type: ignore[no-any-return]
-        name=spec["name"],
-        tags=spec["tags"],
-        description=spec["description"],
-        parameters=spec["parameters"],
-        schedules=[CronSchedule(**s) for s in spec["schedules"]],
-        triggers=[DeploymentEventTrigger(**t) for t in spec["triggers"]],
+        name=spec.name,
+        tags=list(spec.tags),
+        description=spec.description,
+        parameters=dict(spec.parameters),
+        schedules=[CronSchedule(**s.as_dict()) for s in spec.schedules],
+        triggers=[DeploymentEventTrigger(**t.as_dict()) for t in spec.triggers],
     )
 
 

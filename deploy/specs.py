@@ -3,267 +3,301 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
+
+from tasks.runtime import event_names as events
 
 TZ = "Europe/Rome"
 
-DEPLOYMENTS: list[dict[str, Any]] = [
-    {
-        "name": "referral",
-        "entrypoint": "flows/referral.py:referral",
-        "tags": ["incontro", "stage:referral"],
-        "description": "Importa un file di segnalazioni di un partner",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "intake",
-        "entrypoint": "flows/intake.py:intake",
-        "tags": ["incontro", "stage:intake"],
-        "description": "Programma i colloqui di presa in carico",
-        "schedules": [],
-        "triggers": [
-            {
-                "enabled": True,
-                "match": {"prefect.resource.id": "incontro.import.*"},
-                "expect": ["incontro.referral.accepted"],
-                "parameters": {},
-            }
-        ],
-        "parameters": {},
-    },
-    {
-        "name": "intake-form",
-        "entrypoint": "flows/intake.py:intake_form",
-        "tags": ["incontro", "stage:intake", "form"],
-        "description": "Modulo esiti colloqui di un CPI (operatore)",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "literacy",
-        "entrypoint": "flows/literacy.py:literacy",
-        "tags": ["incontro", "stage:literacy"],
-        "description": "Richieste di iscrizione ai corsi CPIA",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "literacy-outcomes",
-        "entrypoint": "flows/literacy.py:literacy_outcomes",
-        "tags": ["incontro", "stage:literacy", "form"],
-        "description": "Esiti dei corsi CPIA e nuova valutazione",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "reassessment",
-        "entrypoint": "flows/literacy.py:reassessment",
-        "tags": ["incontro", "stage:literacy"],
-        "description": "Rivalutazione dopo il corso CPIA",
-        "schedules": [],
-        "triggers": [
-            {
-                "enabled": True,
-                "match": {"prefect.resource.id": "incontro.literacy.*"},
-                "expect": ["incontro.literacy.completed"],
-                "parameters": {},
-            }
-        ],
-        "parameters": {},
-    },
-    {
-        "name": "dedup-review",
-        "entrypoint": "flows/referral.py:dedup_review",
-        "tags": ["incontro", "stage:referral", "form"],
-        "description": "Modulo possibili duplicati (operatore)",
-        "schedules": [],
-        "triggers": [
-            {
-                "enabled": True,
-                "match": {"prefect.resource.id": "incontro.import.*"},
-                "expect": ["incontro.dedup.pending"],
-                "parameters": {},
-            }
-        ],
-        "parameters": {},
-    },
-    {
-        "name": "dispatch",
-        "entrypoint": "flows/dispatch.py:dispatch",
-        "tags": ["incontro", "stage:dispatch"],
-        "description": "Invio settimanale dei profili a Confindustria",
-        "schedules": [{"cron": "0 9 * * 1", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "interest",
-        "entrypoint": "flows/interest.py:interest",
-        "tags": ["incontro", "stage:interest"],
-        "description": "Risposte delle aziende ai profili",
-        "schedules": [],
-        "triggers": [
-            {
-                "enabled": True,
-                "match": {"prefect.resource.id": "incontro.interest.*"},
-                "expect": ["incontro.interest.recorded"],
-                "parameters": {},
-            }
-        ],
-        "parameters": {},
-    },
-    {
-        "name": "vacancies",
-        "entrypoint": "flows/vacancies.py:vacancies",
-        "tags": ["incontro", "stage:vacancies"],
-        "description": "Importa le posizioni aperte di Confindustria",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "matching",
-        "entrypoint": "flows/vacancies.py:matching",
-        "tags": ["incontro", "stage:vacancies", "form"],
-        "description": "Abbinamento posizioni–profili e shortlist",
-        "schedules": [],
-        "triggers": [
-            {
-                "enabled": True,
-                "match": {"prefect.resource.id": "incontro.import.*"},
-                "expect": ["incontro.vacancy.received"],
-                "parameters": {"import_id": "{{ event.payload.import_id }}"},
-            }
-        ],
-        "parameters": {},
-    },
-    {
-        "name": "outcomes",
-        "entrypoint": "flows/outcomes.py:outcomes",
-        "tags": ["incontro", "stage:outcomes"],
-        "description": "Esiti (assunzioni) e avvio politiche attive",
-        "schedules": [{"cron": "30 6 * * *", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "reports",
-        "entrypoint": "flows/reports.py:reports",
-        "tags": ["incontro", "reports"],
-        "description": "Funnel e indicatori per i coordinatori",
-        "schedules": [{"cron": "0 7 * * *", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "training-offers",
-        "entrypoint": "flows/policy.py:training_offers",
-        "tags": ["incontro", "stage:policy"],
-        "description": "Importa l'offerta formativa degli enti accreditati",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "policy",
-        "entrypoint": "flows/policy.py:policy",
-        "tags": ["incontro", "stage:policy", "form"],
-        "description": "Proposte di politiche attive e formazione (decisione dell'operatore)",
-        "schedules": [{"cron": "0 7 * * 1-5", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "policy-progress",
-        "entrypoint": "flows/policy.py:policy_progress",
-        "tags": ["incontro", "stage:policy"],
-        "description": "Registro degli enti: avvio, frequenza, completamento, tirocinio, assunzione",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "tavolo",
-        "entrypoint": "flows/policy.py:tavolo",
-        "tags": ["incontro", "stage:policy", "form"],
-        "description": "Tavolo mensile Sistema Lavoro: ordine del giorno e decisioni",
-        "schedules": [{"cron": "0 9 1-7 * 2", "timezone": TZ, "day_or": False}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "monthly-report",
-        "entrypoint": "flows/reports.py:monthly_report",
-        "tags": ["incontro", "reports"],
-        "description": "Report mensile Sistema Lavoro ai coordinatori",
-        "schedules": [{"cron": "0 7 1 * *", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "erasure",
-        "entrypoint": "flows/privacy.py:erasure",
-        "tags": ["incontro", "privacy"],
-        "description": "Cancellazione dei dati di una persona (art. 17 GDPR)",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "access-export",
-        "entrypoint": "flows/privacy.py:access_export",
-        "tags": ["incontro", "privacy"],
-        "description": "Esportazione dei dati di una persona (art. 15 GDPR)",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "rectification",
-        "entrypoint": "flows/privacy.py:rectification",
-        "tags": ["incontro", "privacy"],
-        "description": "Rettifica dei dati identificativi (art. 16 GDPR)",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "consent-withdrawal",
-        "entrypoint": "flows/privacy.py:consent_withdrawal",
-        "tags": ["incontro", "privacy"],
-        "description": "Revoca di un consenso: condivisioni in coda annullate",
-        "schedules": [],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "retention",
-        "entrypoint": "flows/privacy.py:retention",
-        "tags": ["incontro", "privacy"],
-        "description": "Anonimizzazione dei casi chiusi oltre il periodo di conservazione",
-        "schedules": [{"cron": "30 2 * * *", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-    {
-        "name": "maintenance",
-        "entrypoint": "flows/maintenance.py:maintenance",
-        "tags": ["incontro", "maintenance"],
-        "description": "Controllo periodico e invio email in coda",
-        "schedules": [{"cron": "*/5 * * * *", "timezone": TZ}],
-        "triggers": [],
-        "parameters": {},
-    },
-]
+
+@dataclass(frozen=True)
+class Schedule:
+    """A cron schedule in Rome time (``day_or=False``: day-of-month AND weekday, e.g. first Tuesday)."""
+
+    cron: str
+    day_or: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"cron": self.cron, "timezone": TZ}
+        if not self.day_or:
+            out["day_or"] = False
+        return out
 
 
-def by_name(name: str) -> dict[str, Any]:
-    return next(d for d in DEPLOYMENTS if d["name"] == name)
+@dataclass(frozen=True)
+class Trigger:
+    """Run the deployment when an event named ``expect`` arrives about a resource matching ``resource``."""
+
+    expect: str
+    resource: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "enabled": True,
+            "match": {"prefect.resource.id": self.resource},
+            "expect": [self.expect],
+            "parameters": dict(self.parameters),
+        }
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: what runs (entrypoint), how the UI names it, and what starts it."""
+
+    name: str
+    entrypoint: str
+    description: str
+    tags: tuple[str, ...]
+    schedules: tuple[Schedule, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        name="referral",
+        entrypoint="flows/referral.py:referral",
+        description="Importa un file di segnalazioni di un partner",
+        tags=(
+            "incontro",
+            "stage:referral",
+        ),
+    ),
+    DeploymentSpec(
+        name="intake",
+        entrypoint="flows/intake.py:intake",
+        description="Programma i colloqui di presa in carico",
+        tags=(
+            "incontro",
+            "stage:intake",
+        ),
+        triggers=(Trigger(events.REFERRAL_ACCEPTED, events.IMPORT_RESOURCES),),
+    ),
+    DeploymentSpec(
+        name="intake-form",
+        entrypoint="flows/intake.py:intake_form",
+        description="Modulo esiti colloqui di un CPI (operatore)",
+        tags=(
+            "incontro",
+            "stage:intake",
+            "form",
+        ),
+    ),
+    DeploymentSpec(
+        name="literacy",
+        entrypoint="flows/literacy.py:literacy",
+        description="Richieste di iscrizione ai corsi CPIA",
+        tags=(
+            "incontro",
+            "stage:literacy",
+        ),
+    ),
+    DeploymentSpec(
+        name="literacy-outcomes",
+        entrypoint="flows/literacy.py:literacy_outcomes",
+        description="Esiti dei corsi CPIA e nuova valutazione",
+        tags=(
+            "incontro",
+            "stage:literacy",
+            "form",
+        ),
+    ),
+    DeploymentSpec(
+        name="reassessment",
+        entrypoint="flows/literacy.py:reassessment",
+        description="Rivalutazione dopo il corso CPIA",
+        tags=(
+            "incontro",
+            "stage:literacy",
+        ),
+        triggers=(Trigger(events.LITERACY_COMPLETED, events.LITERACY_RESOURCES),),
+    ),
+    DeploymentSpec(
+        name="dedup-review",
+        entrypoint="flows/referral.py:dedup_review",
+        description="Modulo possibili duplicati (operatore)",
+        tags=(
+            "incontro",
+            "stage:referral",
+            "form",
+        ),
+        triggers=(Trigger(events.DEDUP_PENDING, events.IMPORT_RESOURCES),),
+    ),
+    DeploymentSpec(
+        name="dispatch",
+        entrypoint="flows/dispatch.py:dispatch",
+        description="Invio settimanale dei profili a Confindustria",
+        tags=(
+            "incontro",
+            "stage:dispatch",
+        ),
+        schedules=(Schedule("0 9 * * 1"),),
+    ),
+    DeploymentSpec(
+        name="interest",
+        entrypoint="flows/interest.py:interest",
+        description="Risposte delle aziende ai profili",
+        tags=(
+            "incontro",
+            "stage:interest",
+        ),
+        triggers=(Trigger(events.INTEREST_RECORDED, events.INTEREST_RESOURCES),),
+    ),
+    DeploymentSpec(
+        name="vacancies",
+        entrypoint="flows/vacancies.py:vacancies",
+        description="Importa le posizioni aperte di Confindustria",
+        tags=(
+            "incontro",
+            "stage:vacancies",
+        ),
+    ),
+    DeploymentSpec(
+        name="matching",
+        entrypoint="flows/vacancies.py:matching",
+        description="Abbinamento posizioni–profili e shortlist",
+        tags=(
+            "incontro",
+            "stage:vacancies",
+            "form",
+        ),
+        triggers=(
+            Trigger(
+                events.VACANCY_RECEIVED,
+                events.IMPORT_RESOURCES,
+                parameters={"import_id": "{{ event.payload.import_id }}"},
+            ),
+        ),
+    ),
+    DeploymentSpec(
+        name="outcomes",
+        entrypoint="flows/outcomes.py:outcomes",
+        description="Esiti (assunzioni) e avvio politiche attive",
+        tags=(
+            "incontro",
+            "stage:outcomes",
+        ),
+        schedules=(Schedule("30 6 * * *"),),
+    ),
+    DeploymentSpec(
+        name="reports",
+        entrypoint="flows/reports.py:reports",
+        description="Funnel e indicatori per i coordinatori",
+        tags=(
+            "incontro",
+            "reports",
+        ),
+        schedules=(Schedule("0 7 * * *"),),
+    ),
+    DeploymentSpec(
+        name="training-offers",
+        entrypoint="flows/policy.py:training_offers",
+        description="Importa l'offerta formativa degli enti accreditati",
+        tags=(
+            "incontro",
+            "stage:policy",
+        ),
+    ),
+    DeploymentSpec(
+        name="policy",
+        entrypoint="flows/policy.py:policy",
+        description="Proposte di politiche attive e formazione (decisione dell'operatore)",
+        tags=(
+            "incontro",
+            "stage:policy",
+            "form",
+        ),
+        schedules=(Schedule("0 7 * * 1-5"),),
+    ),
+    DeploymentSpec(
+        name="policy-progress",
+        entrypoint="flows/policy.py:policy_progress",
+        description="Registro degli enti: avvio, frequenza, completamento, tirocinio, assunzione",
+        tags=(
+            "incontro",
+            "stage:policy",
+        ),
+    ),
+    DeploymentSpec(
+        name="tavolo",
+        entrypoint="flows/policy.py:tavolo",
+        description="Tavolo mensile Sistema Lavoro: ordine del giorno e decisioni",
+        tags=(
+            "incontro",
+            "stage:policy",
+            "form",
+        ),
+        schedules=(Schedule("0 9 1-7 * 2", day_or=False),),
+    ),
+    DeploymentSpec(
+        name="monthly-report",
+        entrypoint="flows/reports.py:monthly_report",
+        description="Report mensile Sistema Lavoro ai coordinatori",
+        tags=(
+            "incontro",
+            "reports",
+        ),
+        schedules=(Schedule("0 7 1 * *"),),
+    ),
+    DeploymentSpec(
+        name="erasure",
+        entrypoint="flows/privacy.py:erasure",
+        description="Cancellazione dei dati di una persona (art. 17 GDPR)",
+        tags=(
+            "incontro",
+            "privacy",
+        ),
+    ),
+    DeploymentSpec(
+        name="access-export",
+        entrypoint="flows/privacy.py:access_export",
+        description="Esportazione dei dati di una persona (art. 15 GDPR)",
+        tags=(
+            "incontro",
+            "privacy",
+        ),
+    ),
+    DeploymentSpec(
+        name="rectification",
+        entrypoint="flows/privacy.py:rectification",
+        description="Rettifica dei dati identificativi (art. 16 GDPR)",
+        tags=(
+            "incontro",
+            "privacy",
+        ),
+    ),
+    DeploymentSpec(
+        name="consent-withdrawal",
+        entrypoint="flows/privacy.py:consent_withdrawal",
+        description="Revoca di un consenso: condivisioni in coda annullate",
+        tags=(
+            "incontro",
+            "privacy",
+        ),
+    ),
+    DeploymentSpec(
+        name="retention",
+        entrypoint="flows/privacy.py:retention",
+        description="Anonimizzazione dei casi chiusi oltre il periodo di conservazione",
+        tags=(
+            "incontro",
+            "privacy",
+        ),
+        schedules=(Schedule("30 2 * * *"),),
+    ),
+    DeploymentSpec(
+        name="maintenance",
+        entrypoint="flows/maintenance.py:maintenance",
+        description="Controllo periodico e invio email in coda",
+        tags=(
+            "incontro",
+            "maintenance",
+        ),
+        schedules=(Schedule("*/5 * * * *"),),
+    ),
+)
 
 
 def prefect_yaml() -> dict[str, Any]:
@@ -274,13 +308,13 @@ def prefect_yaml() -> dict[str, Any]:
         "pull": [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $INCONTRO_HOME }}"}}],
         "deployments": [
             {
-                "name": d["name"],
-                "entrypoint": d["entrypoint"],
-                "description": d["description"],
-                "tags": d["tags"],
-                "parameters": d["parameters"],
-                "schedules": [dict(s) for s in d["schedules"]],
-                "triggers": [{"type": "event", **t} for t in d["triggers"]],
+                "name": d.name,
+                "entrypoint": d.entrypoint,
+                "description": d.description,
+                "tags": list(d.tags),
+                "parameters": dict(d.parameters),
+                "schedules": [s.as_dict() for s in d.schedules],
+                "triggers": [{"type": "event", **t.as_dict()} for t in d.triggers],
                 "work_pool": {"name": "incontro", "work_queue_name": "default"},
             }
             for d in DEPLOYMENTS

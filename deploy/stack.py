@@ -159,7 +159,7 @@ def stack_env(
 
     env.update(prefect_logging_env())  # the redacting log filter in every Prefect process (second guard)
     secret = get_settings().prefect_auth_string
-    if secret is not None:  # the server demands it, every client sends it (DESIGN §8)
+    if secret is not None:  # the server demands it, every client sends it (docs/ARCHITECTURE.md#privacy)
         env["PREFECT_SERVER_API_AUTH_STRING"] = secret.get_secret_value()
         env["PREFECT_API_AUTH_STRING"] = secret.get_secret_value()
     env.update(extra or {})

@@ -34,7 +34,8 @@ OfficeCode = StrEnum("OfficeCode", {o.code.replace("-", "_"): o.code for o in lo
 Office = Annotated[OfficeCode | None, label("Centro per l'Impiego")]  # type: ignore[valid-type]
 FormOffice = Annotated[OfficeCode, label("Centro per l'Impiego")]  # type: ignore[valid-type]
 # Codes only, checked by the server before it stores the run: a name or tax code typed into
-# the form by mistake is refused instead of landing in Prefect's database (DESIGN §8).
+# the form by mistake is refused instead of landing in Prefect's database
+# (docs/ARCHITECTURE.md#privacy).
 CaseCode = Annotated[str, Field(pattern=CASE_CODE, examples=["BG-2026-000123"]), label("Codice pratica")]
 _CaseCodeItem = Annotated[str, Field(pattern=CASE_CODE, examples=["BG-2026-000123"])]
 CaseCodes = Annotated[list[_CaseCodeItem] | None, label("Codici pratica")]

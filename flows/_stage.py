@@ -10,6 +10,8 @@ with Prefect's own validation, whose message names the field and the rule, never
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, ParamSpec, TypeVar
@@ -22,6 +24,7 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.callables import get_call_parameters
 
 from tasks.mail.notify import alert_coordinators
+from tasks.runtime.artifacts import publish_transitions
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,9 +63,24 @@ def _validator(fn: Callable[..., Any]) -> ValidatedFunction:
 
 
 def stage_flow(name: str) -> Callable[[Callable[P, R]], StageFlow[P, R]]:
-    """Declare a stage: ``@stage_flow("dispatch")``."""
+    """Declare a stage: ``@stage_flow("dispatch")``.
+
+    When the stage returns, its run's transitions are published as the ``<name>-transitions``
+    table artifact, so no stage moves cases without the coordinators seeing which.
+    """
 
     def decorate(fn: Callable[P, R]) -> StageFlow[P, R]:
-        return StageFlow(fn=fn, name=name, on_failure=[alert_coordinators], persist_result=True)
+        publish = publish_transitions
+
+        def run_stage(*args: Any, **kwargs: Any) -> Any:
+            result = fn(*args, **kwargs)
+            publish(name)
+            return result
+
+        # Prefect resolves the stage's (postponed, string) annotations in its function's globals:
+        # the wrapper runs in the stage module's namespace, under the stage's name and signature.
+        wrapper = types.FunctionType(run_stage.__code__, fn.__globals__, fn.__name__, None, run_stage.__closure__)  # type: ignore[attr-defined]
+        functools.update_wrapper(wrapper, fn)
+        return StageFlow(fn=wrapper, name=name, on_failure=[alert_coordinators], persist_result=True)
 
     return decorate

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from flows._params import AsOf, CaseCodes, OrgCode, label
 from flows._stage import stage_flow
+from models import clock
 from tasks.dispatch import dispatch_profiles
 from tasks.mail.notify import send_outbox
-from tasks.reports.artifacts import publish_transitions
 from tasks.runtime.steps import db_step
 
 build_batches = db_step(dispatch_profiles)
@@ -29,7 +28,6 @@ def dispatch(batch_code: BatchCode = None, case_codes: CaseCodes = None, as_of: 
         case_codes: Solo queste pratiche; vuoto = tutti i profili pronti con consenso.
         as_of: Data dell'invio; vuoto = oggi.
     """
-    summary = build_batches(today=as_of or date.today(), batch_code=batch_code, case_codes=case_codes)
+    summary = build_batches(today=as_of or clock.today(), batch_code=batch_code, case_codes=case_codes)
     sent = send_outbox()
-    publish_transitions("dispatch")
     return {"batch_codes": summary.batch_codes, "profiles": len(summary.case_codes), "emails": sent}

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Any
 
 from flows._params import AsOf, CaseCodes, FormOffice, Office, UpTo
 from flows._stage import stage_flow
+from models import clock
 from models.forms import IntakeForm
 from tasks.intake import record_intake, schedule_intakes, scheduled_cases, suggested_results, validate_intake
 from tasks.mail.notify import send_outbox
-from tasks.reports.artifacts import publish_transitions
-from tasks.runtime.steps import ask_operator, db_step
+from tasks.runtime.steps import ask_until_valid, db_step
 
 schedule = db_step(schedule_intakes)
 list_scheduled = db_step(scheduled_cases)
@@ -30,10 +29,9 @@ def intake(office: Office = None, case_codes: CaseCodes = None, as_of: AsOf = No
         case_codes: Codici pratica (es. BG-2026-000123); vuoto = tutte le pratiche accettate.
         as_of: Data di riferimento per il calendario; vuoto = oggi.
     """
-    today = as_of or date.today()
+    today = as_of or clock.today()
     scheduled = schedule(office=office.value if office else None, case_codes=case_codes, today=today)
     sent = send_outbox()
-    publish_transitions("intake")
     return {"scheduled": {k: len(v) for k, v in scheduled.items()}, "emails": sent}
 
 
@@ -46,7 +44,7 @@ def intake_form(office: FormOffice, up_to: UpTo = None, case_codes: CaseCodes = 
         up_to: Colloqui fino a questa data compresa; vuoto = oggi.
         case_codes: Solo queste pratiche; vuoto = tutti i colloqui programmati fino alla data.
     """
-    day = up_to or date.today()
+    day = up_to or clock.today()
     codes = case_codes or list_scheduled(office.value, day)
     if not codes:
         return {"cases": 0}
@@ -57,26 +55,21 @@ def intake_form(office: FormOffice, up_to: UpTo = None, case_codes: CaseCodes = 
         f"({len(codes)}): livelli di italiano (QCER) per abilità, titolo di studio, mansioni ISCO, "
         "patente, disponibilità e consensi. Solo campi strutturati: niente nomi né note libere."
     )
-    attempt = 0
-    while True:
-        form = ask_operator(IntakeForm, key=f"{key}-{attempt}", description=description, initial={"results": initial})
-        answers = [r.model_dump(mode="json") for r in form.results]
-        problems = check_form(codes, answers)
-        if not problems:
-            break
-        attempt += 1
-        initial = form.results
-        description = "**Modulo non valido, correggere e inviare di nuovo:**\n\n" + "\n".join(
-            f"- {p}" for p in problems
-        )
+    answers, attempts = ask_until_valid(
+        IntakeForm,
+        key=key,
+        description=description,
+        field="results",
+        initial=initial,
+        check=lambda rows: check_form(codes, rows),
+    )
     outcome = record(answers, today=day)
     sent = send_outbox()
-    publish_transitions("intake-form")
     return {
         "done": len(outcome.done),
         "literacy": len(outcome.literacy),
         "profile_ready": len(outcome.profile_ready),
         "no_show": len(outcome.no_show),
-        "attempts": attempt + 1,
+        "attempts": attempts,
         "emails": sent,
     }

@@ -9,7 +9,6 @@ from flows._params import OptionalFilePath, SenderCode
 from flows._stage import stage_flow
 from tasks.interest import ingest_interest_file, process_answers, release_contacts
 from tasks.mail.notify import send_outbox
-from tasks.reports.artifacts import publish_transitions
 from tasks.runtime.steps import db_step
 
 ingest = db_step(ingest_interest_file, retries=0)
@@ -29,7 +28,6 @@ def interest(file_path: OptionalFilePath = None, sender_code: SenderCode = "CONF
     moved = process()
     released = release()
     sent = send_outbox()
-    publish_transitions("interest")
     return {
         "imported": imported,
         **{k: len(v) for k, v in moved.items()},

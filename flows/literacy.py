@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Any
 
 from flows._params import AsOf, CaseCodes
 from flows._stage import stage_flow
+from models import clock
 from models.enums import Cefr
 from models.forms import LiteracyForm, LiteracyResult
 from tasks.literacy import enrolled_cases, reassess, record_course_outcomes, request_enrolments
 from tasks.mail.notify import send_outbox
-from tasks.reports.artifacts import publish_transitions
 from tasks.runtime.steps import ask_operator, db_step
 
 enrol = db_step(request_enrolments)
@@ -29,7 +28,7 @@ def literacy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]
         case_codes: Codici pratica; vuoto = tutte le pratiche in alfabetizzazione senza corso.
         as_of: Data della richiesta; vuoto = oggi.
     """
-    requested = enrol(case_codes=case_codes, today=as_of or date.today())
+    requested = enrol(case_codes=case_codes, today=as_of or clock.today())
     sent = send_outbox()
     return {"requested": {k: len(v) for k, v in requested.items()}, "emails": sent}
 
@@ -42,7 +41,7 @@ def literacy_outcomes(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[
         case_codes: Codici pratica; vuoto = tutti i corsi aperti.
         as_of: Data degli esiti; vuoto = oggi.
     """
-    today = as_of or date.today()
+    today = as_of or clock.today()
     codes = case_codes or list_enrolled()
     if not codes:
         return {"cases": 0}
@@ -78,9 +77,8 @@ def reassessment(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, 
         as_of: Data di riferimento; vuoto = oggi.
     """
     outcome = route(case_codes=case_codes)
-    again = enrol(case_codes=outcome.re_enrolled, today=as_of or date.today()) if outcome.re_enrolled else {}
+    again = enrol(case_codes=outcome.re_enrolled, today=as_of or clock.today()) if outcome.re_enrolled else {}
     sent = send_outbox()
-    publish_transitions("reassessment")
     return {
         "profile_ready": len(outcome.profile_ready),
         "re_enrolled": len(outcome.re_enrolled),

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flows._params import AsOf
 from flows._stage import stage_flow
-from tasks.intake import schedule_intakes
-from tasks.literacy import reassess
+from flows.intake import schedule
+from flows.literacy import route as reassess_due
+from models import clock
 from tasks.mail.notify import send_outbox
 from tasks.maintenance import list_pending_forms, remind_pending_forms
 from tasks.runtime.steps import db_step
 
-schedule = db_step(schedule_intakes)
-reassess_due = db_step(reassess)
 remind = db_step(remind_pending_forms)
 
 
@@ -26,7 +24,7 @@ def maintenance(as_of: AsOf = None) -> dict[str, Any]:
     Args:
         as_of: Data di riferimento; vuoto = oggi.
     """
-    today = as_of or date.today()
+    today = as_of or clock.today()
     scheduled = schedule(today=today)
     routed = reassess_due()
     reminders = remind(list_pending_forms(), today=today)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flows._params import AsOf, OptionalFilePath, OptionalSenderCode
 from flows._stage import stage_flow
+from models import clock
 from tasks.mail.notify import send_outbox
 from tasks.outcomes import record_outcome_file
 from tasks.policy.routing import route_to_policy
-from tasks.reports.artifacts import publish_transitions
 from tasks.runtime.steps import db_step
 
 record_file = db_step(record_outcome_file, retries=0)
@@ -30,7 +29,6 @@ def outcomes(
         as_of: Data di riferimento per i giorni senza interesse; vuoto = oggi.
     """
     recorded = record_file(Path(file_path), sender_code or "PROV-LAVORO") if file_path else {}
-    policy = to_policy(as_of=as_of or date.today())
+    policy = to_policy(as_of=as_of or clock.today())
     sent = send_outbox()
-    publish_transitions("outcomes")
     return {"recorded": recorded, "policy": {k: len(v) for k, v in policy.items()}, "emails": sent}

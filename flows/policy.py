@@ -4,7 +4,6 @@ provider's register, and the monthly coordination table ("tavolo Sistema Lavoro"
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,17 @@ from prefect.cache_policies import NO_CACHE
 
 from flows._params import AsOf, CaseCodes, FilePath, SenderCode
 from flows._stage import stage_flow
+from flows.outcomes import to_policy
+from models import clock
 from models.forms import PolicyDecisionForm, TavoloDecisionForm
 from tasks.mail.notify import send_outbox
-from tasks.policy.register import (
-    agenda_markdown,
-    ingest_training_file,
-    open_meeting,
-    pending_decisions,
-    propose_measures,
-    record_decisions,
-    record_progress_file,
-    record_tavolo_decisions,
-    tavolo_initial,
-    validate_decisions,
-    validate_tavolo,
-)
-from tasks.policy.routing import route_to_policy
-from tasks.reports.artifacts import publish_transitions
-from tasks.runtime.steps import ask_operator, db_step
+from tasks.policy.progress import record_progress_file
+from tasks.policy.register import pending_decisions, propose_measures, record_decisions, validate_decisions
+from tasks.policy.tavolo import agenda_markdown, open_meeting, record_tavolo_decisions, tavolo_initial, validate_tavolo
+from tasks.policy.training import ingest_training_file
+from tasks.runtime.steps import ask_until_valid, db_step
 
 ingest_offers = db_step(ingest_training_file, retries=0)
-to_policy = db_step(route_to_policy)
 propose = db_step(propose_measures)
 pending = db_step(pending_decisions)
 check_decisions = db_step(validate_decisions)
@@ -64,24 +53,6 @@ def publish_agenda(markdown: str) -> str:
     return "tavolo-agenda"
 
 
-def _ask_until_valid(
-    form: type[Any], key: str, description: str, initial: list[dict[str, Any]], check: Any, **kwargs: Any
-) -> tuple[list[dict[str, Any]], int]:
-    """Ask the operator, validate, and ask again (with the problems listed) until valid."""
-    attempt = 0
-    while True:
-        answer = ask_operator(form, key=f"{key}-{attempt}", description=description, initial={"decisions": initial})
-        rows = [r.model_dump(mode="json") for r in answer.decisions]
-        problems = check(rows, **kwargs)
-        if not problems:
-            return rows, attempt + 1
-        attempt += 1
-        initial = rows
-        description = "**Modulo non valido, correggere e inviare di nuovo:**\n\n" + "\n".join(
-            f"- {p}" for p in problems
-        )
-
-
 @stage_flow("training-offers")
 def training_offers(file_path: FilePath, sender_code: SenderCode = "PROV-LAVORO") -> dict[str, Any]:
     """Ingest a file of courses from accredited training bodies (like the vacancies).
@@ -104,7 +75,7 @@ def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
         case_codes: Solo queste pratiche; vuoto = tutte le pratiche in politica attiva.
         as_of: Data di riferimento (giorni senza interesse, età, scadenze); vuoto = oggi.
     """
-    day = as_of or date.today()
+    day = as_of or clock.today()
     routed = to_policy(as_of=day)
     proposed = propose(as_of=day, case_codes=case_codes)
     publish_proposals(proposed)
@@ -119,10 +90,16 @@ def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
             "(preselezionata la prima: i corsi che colmano il divario con una posizione vengono per primi). "
             "Vuoto = decide il tavolo mensile. Ente attuatore: vuoto = quello previsto. Solo codici."
         )
-        rows, attempts = _ask_until_valid(PolicyDecisionForm, key, description, initial, check_decisions)
+        rows, attempts = ask_until_valid(
+            PolicyDecisionForm,
+            key=key,
+            description=description,
+            field="decisions",
+            initial=initial,
+            check=check_decisions,
+        )
         decided = record(rows, as_of=day)
     sent = send_outbox()
-    publish_transitions("policy")
     return {
         "routed": {k: len(v) for k, v in routed.items()},
         "proposed": len(proposed),
@@ -142,7 +119,6 @@ def policy_progress(file_path: FilePath, sender_code: SenderCode) -> dict[str, A
     """
     counts = record_register(Path(file_path), sender_code)
     sent = send_outbox()
-    publish_transitions("policy-progress")
     return {**counts, "emails": sent}
 
 
@@ -154,7 +130,7 @@ def tavolo(as_of: AsOf = None) -> dict[str, Any]:
     Args:
         as_of: Data della riunione del tavolo; vuoto = oggi.
     """
-    day = as_of or date.today()
+    day = as_of or clock.today()
     agenda, queued = meeting(held_on=day)
     publish_agenda(agenda_markdown(agenda))
     sent = send_outbox()
@@ -165,12 +141,16 @@ def tavolo(as_of: AsOf = None) -> dict[str, Any]:
             f"**Decisioni del tavolo del {day:%d/%m/%Y}**\n\nPer ogni pratica in attesa: assign (con la misura), "
             "back_to_pool, defer oppure close. Solo codici pratica e misura."
         )
-        rows, _ = _ask_until_valid(
-            TavoloDecisionForm, f"tavolo-{day.isoformat()}", description, initial, check_tavolo, held_on=day
+        rows, _ = ask_until_valid(
+            TavoloDecisionForm,
+            key=f"tavolo-{day.isoformat()}",
+            description=description,
+            field="decisions",
+            initial=initial,
+            check=lambda answers: check_tavolo(answers, held_on=day),
         )
         decisions = record_tavolo(rows, held_on=day)
         sent = {**sent, **{f"after_{k}": v for k, v in send_outbox().items()}}
-    publish_transitions("tavolo")
     return {
         "agenda": {k: len(v) for k, v in agenda.codes().items()},
         "emails_queued": queued,

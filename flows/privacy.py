@@ -7,24 +7,17 @@ values) waits in a file under ``var/private/`` that the flow reads and removes.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from flows._params import AsOf, CaseCode, RecipientCode, label
 from flows._stage import stage_flow
+from models import clock
 from models.enums import ConsentPurpose
 from tasks.mail.notify import send_outbox
-from tasks.privacy.erasure import (
-    access_export as export_personal_data,
-)
-from tasks.privacy.erasure import (
-    anonymise_closed_cases,
-    apply_rectification_request,
-    cancel_for_expired_consents,
-    delete_rectification_request,
-    erase_person,
-    withdraw_consent,
-)
+from tasks.privacy.erasure import anonymise_closed_cases, erase_person
+from tasks.privacy.export import access_export as export_personal_data
+from tasks.privacy.rectification import apply_rectification_request, delete_rectification_request
+from tasks.privacy.withdrawal import cancel_for_expired_consents, withdraw_consent
 from tasks.runtime.steps import db_step
 
 erase = db_step(erase_person, retries=1)
@@ -97,6 +90,6 @@ def retention(as_of: AsOf = None) -> dict[str, Any]:
     Args:
         as_of: Data di riferimento per il periodo di conservazione; vuoto = oggi.
     """
-    result = anonymise(as_of=as_of or date.today())
+    result = anonymise(as_of=as_of or clock.today())
     cancelled = expire()
     return {**result.counts(), "cutoff": result.cutoff, "expired_shares_cancelled": cancelled}

@@ -13,8 +13,7 @@ from tasks.core.partners import sync_organisations
 from tasks.mail.notify import send_outbox
 from tasks.referral.ingest import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
 from tasks.referral.review import pending_reviews, resolve_reviews, validate_decisions
-from tasks.reports.artifacts import publish_transitions
-from tasks.runtime.steps import ask_operator, db_step
+from tasks.runtime.steps import ask_until_valid, db_step
 
 sync_partners = db_step(sync_organisations)
 ingest = db_step(ingest_referral_file, retries=0)
@@ -42,7 +41,6 @@ def referral(file_path: FilePath, referrer_code: ReferrerCode) -> dict[str, Any]
     accepted = accept(summary.import_id)
     acknowledge(summary.import_id)
     sent = send_outbox()
-    publish_transitions("referral")
     return {
         "import_id": summary.import_id,
         "rows_accepted": summary.accepted_rows,
@@ -70,16 +68,9 @@ def dedup_review() -> dict[str, Any]:
         f"**Possibili duplicati – {len(rows)} segnalazioni**\n\nPer ogni riga indicare se la nuova pratica "
         "riguarda la stessa persona della pratica esistente (confrontare i dati nel gestionale, non qui)."
     )
-    attempt = 0
-    while True:
-        form = ask_operator(DedupForm, key=f"{key}-{attempt}", description=description, initial={"decisions": rows})
-        answers = [d.model_dump(mode="json") for d in form.decisions]
-        problems = check_decisions(answers)
-        if not problems:
-            break
-        attempt += 1
-        description = "**Modulo non valido:**\n\n" + "\n".join(f"- {p}" for p in problems)
+    answers, _ = ask_until_valid(
+        DedupForm, key=key, description=description, field="decisions", initial=rows, check=check_decisions
+    )
     outcome = resolve(answers)
     sent = send_outbox()
-    publish_transitions("dedup-review")
     return {"merged": len(outcome.merged), "separate": len(outcome.separate), "emails": sent}

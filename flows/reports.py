@@ -11,6 +11,7 @@ from pydantic import Field
 
 from flows._params import AsOf, label
 from flows._stage import stage_flow
+from models import clock
 from tasks.mail.notify import send_outbox
 from tasks.reports.artifacts import publish_funnel, publish_kpis, publish_monthly_summary
 from tasks.reports.funnel import funnel_rows
@@ -44,7 +45,7 @@ def reports(as_of: AsOf = None) -> dict[str, Any]:
         as_of: Data di riferimento per i ritardi e gli indicatori del mese; vuoto = oggi.
     """
     publish_funnel()
-    publish_kpis(as_of or date.today())
+    publish_kpis(as_of or clock.today())
     return {str(r["state"]): r["now"] for r in rows() if r["now"]}
 
 
@@ -55,7 +56,7 @@ def monthly_report(month: Month = None) -> dict[str, Any]:
     Args:
         month: Mese del rapporto nel formato AAAA-MM (per esempio 2026-10); vuoto = il mese appena concluso.
     """
-    key = month or previous_month(date.today())
+    key = month or previous_month(clock.today())
     report = build(key)
     files = write_files(report)
     queued = enqueue(report)

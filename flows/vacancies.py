@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 from flows._params import AsOf, FilePath, SenderCode, label
 from flows._stage import stage_flow
+from models import clock
 from models.forms import MatchApprovalForm
 from tasks.mail.notify import send_outbox
-from tasks.runtime.steps import ask_operator, db_step
+from tasks.runtime.steps import ask_until_valid, db_step
 from tasks.vacancies import (
     ingest_vacancy_file,
     match_vacancies,
@@ -51,26 +51,20 @@ def matching(import_id: ImportId, as_of: AsOf = None) -> dict[str, Any]:
         import_id: Numero dell'importazione del file posizioni (dall'evento incontro.vacancy.received).
         as_of: Data di riferimento; vuoto = oggi.
     """
-    result = match(import_id, today=as_of or date.today())
+    result = match(import_id, today=as_of or clock.today())
     initial = propose(import_id)
     description = (
         f"**Graduatorie posizioni–profili (import {import_id})**\n\nPer ogni posizione lasciare le pratiche da "
         "proporre (proposte: le prime 3 della graduatoria; motivazioni nella mail e nell'artifact)."
     )
-    attempt = 0
-    while True:
-        form = ask_operator(
-            MatchApprovalForm,
-            key=f"match-{import_id}-{attempt}",
-            description=description,
-            initial={"vacancies": initial},
-        )
-        answers = [v.model_dump(mode="json") for v in form.vacancies]
-        problems = check(import_id, answers)
-        if not problems:
-            break
-        attempt += 1
-        description = "**Modulo non valido:**\n\n" + "\n".join(f"- {p}" for p in problems)
+    answers, _ = ask_until_valid(
+        MatchApprovalForm,
+        key=f"match-{import_id}",
+        description=description,
+        field="vacancies",
+        initial=initial,
+        check=lambda rows: check(import_id, rows),
+    )
     shortlists = approve_and_send(import_id, answers)
     sent = send_outbox()
     return {**result, "shortlists": shortlists, "emails": sent}

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlalchemy import Enum as SAEnum
 
+from models.clock import utcnow
 
-def utcnow() -> datetime:
-    """Aware UTC now (SQLModel stores aware datetimes and returns them in UTC)."""
-    return datetime.now(UTC)
+__all__ = ["enum_column", "insert_values", "json_column", "new_token", "utcnow"]
 
 
 def new_token() -> str:

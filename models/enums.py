@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class State(StrEnum):
-    """Where a case stands in the referral-to-hire flow (DESIGN §1)."""
+    """Where a case stands in the referral-to-hire flow (docs/ARCHITECTURE.md#data)."""
 
     REFERRED = "referred"
     DUPLICATE = "duplicate"
@@ -71,13 +71,6 @@ class Channel(StrEnum):
     FILE = "file"
     FORM = "form"
     API = "api"
-
-
-class RejectReason(StrEnum):
-    OUT_OF_PROVINCE = "out_of_province"
-    NO_CONSENT = "no_consent"
-    INVALID_DATA = "invalid_data"
-    NOT_ELIGIBLE = "not_eligible"
 
 
 class CloseReason(StrEnum):

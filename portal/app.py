@@ -34,6 +34,7 @@ from models.people import Organisation
 from tasks.core.consent import has_consent
 from tasks.core.profiles import profile_row
 from tasks.interest import record_answer
+from tasks.mail.formatting import format_datetime_long
 from tasks.mail.links import (
     AnswerLink,
     LinkError,
@@ -43,14 +44,13 @@ from tasks.mail.links import (
     token_digest,
     verify_link,
 )
-from tasks.mail.templates import format_datetime_long
 from tasks.runtime.db import get_engine, session_scope
+from tasks.runtime.event_names import INTEREST_RECORDED
 from tasks.runtime.events import EventSpec, queue_event
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSRF_COOKIE = "incontro_form"
 MAX_FORM_BYTES = 4096
-INTEREST_EVENT = "incontro.interest.recorded"
 
 #: States in which a company may (still) answer or change its answer about a dispatched profile.
 ANSWERABLE: frozenset[State] = frozenset({State.DISPATCHED, State.INTEREST, State.INTERVIEW})
@@ -257,7 +257,7 @@ def create_app(
             queue_event(
                 session,
                 EventSpec(
-                    name=INTEREST_EVENT,
+                    name=INTEREST_RECORDED,
                     resource_id=f"incontro.interest.{row.id}",
                     labels={"incontro.case": target.case.code, "incontro.company": target.company.code},
                     payload={"case_code": target.case.code, "company_code": target.company.code},

@@ -19,6 +19,7 @@ from tasks.core.partners import org_of_kind
 from tasks.core.routing import SKILLS, course_level, overall_level, route_after_assessment
 from tasks.core.transitions import transition
 from tasks.mail.outbox import enqueue_email
+from tasks.runtime.event_names import LITERACY_COMPLETED
 from tasks.runtime.events import EventSpec, queue_event
 
 ACTOR = "flow:literacy"
@@ -125,7 +126,7 @@ def record_course_outcomes(
         queue_event(
             session,
             EventSpec(
-                name="incontro.literacy.completed",
+                name=LITERACY_COMPLETED,
                 resource_id=f"incontro.literacy.{today.isoformat()}-{recorded[0]}",
                 payload={"courses": len(recorded)},
             ),

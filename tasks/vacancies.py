@@ -21,6 +21,7 @@ from tasks.files.tabular import parse_date
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
 from tasks.matching.scoring import SCORING_VERSION, explain, top_k_for_vacancy
+from tasks.runtime.event_names import VACANCY_RECEIVED
 from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
 
@@ -143,7 +144,7 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
     queue_event(
         session,
         EventSpec(
-            name="incontro.vacancy.received",
+            name=VACANCY_RECEIVED,
             resource_id=f"incontro.import.{imp.id}",
             payload={"vacancies": counts["accepted"], "import_id": imp.id},
         ),

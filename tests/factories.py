@@ -20,7 +20,8 @@ from models.state_machine import ConcurrentTransition
 from tasks.core.consent import grant_consent
 from tasks.core.partners import sync_organisations
 from tasks.core.transitions import transition
-from tasks.mail.outbox import DrainReport, db_now, drain_outbox
+from tasks.mail.drain import DrainReport, drain_outbox
+from tasks.mail.outbox import db_now
 
 _seq = count(1)
 

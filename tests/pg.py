@@ -1,7 +1,7 @@
 """Throwaway PostgreSQL databases on 127.0.0.1:5432 for tests (created, migrated, dropped).
 
 No server: the test is skipped with a loud reason — unless INCONTRO_REQUIRE_POSTGRES=1 or
-CI=true, where it fails instead (DESIGN §10).
+CI=true, where it fails instead (docs/ARCHITECTURE.md#data).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 It collects every identifier of every person in the app database (names as written - Latin or
 Cyrillic - and transliterated, alone and together; birth dates ISO and dd/mm/yyyy; codici
-fiscali; phones in E.164 and national format; emails; see ``tasks.privacy.erasure.identifier_strings``)
+fiscali; phones in E.164 and national format; emails; see ``tasks.privacy.identifiers.identifier_strings``)
 and searches:
 
 - every table of every SQLite database under ``PREFECT_HOME`` (flow runs, parameters, states,
@@ -39,7 +39,7 @@ from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401 - every table registered on SQLModel.metadata
 from models.people import Person
-from tasks.privacy.erasure import identifier_strings
+from tasks.privacy.identifiers import identifier_strings
 
 PRIVATE_LOGS = frozenset({"app.log"})
 _WORD = re.compile(r"\w+")

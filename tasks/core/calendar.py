@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-LOCAL_TZ = ZoneInfo("Europe/Rome")
+from models.clock import ROME
 
 
 @lru_cache(maxsize=8)
@@ -67,7 +66,7 @@ def allocate_slots(
     for day in business_days(first_day):
         taken = booked.get(day, 0)
         while taken < daily_capacity and len(slots) < count:
-            slots.append(datetime.combine(day, opening, tzinfo=LOCAL_TZ) + timedelta(minutes=slot_minutes * taken))
+            slots.append(datetime.combine(day, opening, tzinfo=ROME) + timedelta(minutes=slot_minutes * taken))
             taken += 1
         if len(slots) >= count:
             return slots

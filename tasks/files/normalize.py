@@ -1,4 +1,4 @@
-"""Normalisation of names and contact identifiers (DESIGN §6).
+"""Normalisation of names and contact identifiers (docs/ARCHITECTURE.md#matching).
 
 Two levels for names:
 
@@ -356,7 +356,7 @@ def normalize_cf(text: str | None) -> str | None:
 
     Accepts a 16-character personal code passing the official check character (omocodia
     included) or the 11-digit numeric temporary code given to people who have just applied
-    for protection (DESIGN §11).
+    for protection (docs/ARCHITECTURE.md#matching).
     """
     if not text:
         return None

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
+from models import clock
 from models.enums import Cefr
 from tasks.files.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
 from tasks.files.tabular import parse_date, safe_value
@@ -136,7 +137,7 @@ class ReferralRow(BaseModel):
     @field_validator("birth_date")
     @classmethod
     def _plausible_birth(cls, v: date | None) -> date | None:
-        if v is not None and not (1920 <= v.year <= date.today().year - 14):
+        if v is not None and not (1920 <= v.year <= clock.today().year - 14):
             raise ValueError(f"data di nascita non plausibile ({v:%d/%m/%Y})")
         return v
 

@@ -39,6 +39,7 @@ from typing import IO, Any
 import yaml
 
 from config.settings import PROJECT_ROOT
+from models import clock
 
 HEADER_SCAN_ROWS = 30  # the header must be within the first rows (title blocks are short)
 HEAD_LINES = 400  # CSV lines looked at to choose the separator
@@ -497,7 +498,7 @@ _EXCEL_EPOCH = date(1899, 12, 30).toordinal()
 
 def _two_digit_year(yy: int, past: bool) -> int:
     """``45`` is 1945 for a birth date, 2045 is too far for anything else but 1945 too."""
-    this_year = date.today().year
+    this_year = clock.today().year
     year = 2000 + yy
     limit = this_year if past else this_year + 50
     return year if year <= limit else year - 100

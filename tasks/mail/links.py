@@ -1,4 +1,4 @@
-"""HMAC-signed answer links for companies without accounts (DESIGN §8).
+"""HMAC-signed answer links for companies without accounts (docs/ARCHITECTURE.md#privacy).
 
 A link is the only credential a company has, so it is bound to one purpose (``answer``), one
 company, one profile (case code) and optionally one vacancy, and it expires after

@@ -14,7 +14,8 @@ from config.settings import get_settings
 from models.enums import ConsentPurpose
 from models.ops import Outbox
 from tasks.core.consent import has_consent
-from tasks.mail.outbox import coordinator_targets, drain_outbox, enqueue_email
+from tasks.mail.drain import drain_outbox
+from tasks.mail.outbox import coordinator_targets, enqueue_email
 from tasks.runtime.db import get_engine, session_scope
 
 

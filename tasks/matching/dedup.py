@@ -1,4 +1,4 @@
-"""Duplicate detection for referred people (DESIGN §6): pure, blocked, vectorised.
+"""Duplicate detection for referred people (docs/ARCHITECTURE.md#matching): pure, blocked, vectorised.
 
 Order of evidence:
 

@@ -1,4 +1,4 @@
-"""Coding free-text job titles to ISCO-08 codes by fuzzy match against a taxonomy (DESIGN §6).
+"""Coding free-text job titles to ISCO-08 codes by fuzzy match against a taxonomy (docs/ARCHITECTURE.md#matching).
 
 Labels are normalised once when the coder is built; texts are normalised, split into the titles
 they contain, deduplicated and scored in one ``rapidfuzz.process.cdist`` call, then reduced to

@@ -1,4 +1,4 @@
-"""Match scoring between a person's profile and a vacancy (DESIGN §6).
+"""Match scoring between a person's profile and a vacancy (docs/ARCHITECTURE.md#matching).
 
 Hard constraints filter first; the score is a weighted sum of parts, each 0-1, stored with
 ``SCORING_VERSION`` so an operator sees *why*. ``score_pair`` is the reference implementation;
@@ -52,7 +52,7 @@ OTHER_MAJOR_GROUP = "occupation_other_major_group"
 
 @dataclass(frozen=True, slots=True)
 class ProfileFacts:
-    """What matching knows about a person (no names, no contacts: DESIGN §8)."""
+    """What matching knows about a person (no names, no contacts: docs/ARCHITECTURE.md#privacy)."""
 
     case_code: str
     occupations: tuple[str, ...] = ()  # ISCO-08 codes, best first

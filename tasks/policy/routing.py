@@ -11,7 +11,8 @@ from models.cases import Case, CaseEvent
 from models.enums import OutcomeKind, PolicyKind, State
 from models.exchange import Outcome
 from tasks.core.transitions import transition
-from tasks.policy.register import case_facts, primary_policy
+from tasks.policy.facts import case_facts
+from tasks.policy.measures import primary_policy
 from tasks.runtime.progress import Progress
 
 ACTOR = "flow:outcomes"

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from config.data import load_offices, load_routing, office_for_municipality
 from config.settings import get_settings
-from models.base import insert_values, new_token, utcnow
+from models import clock
+from models.base import insert_values, new_token
 from models.cases import Case
 from models.enums import Channel, ConsentPurpose, Language, State
 from models.ops import DedupReview, ImportFile, ImportRow
@@ -33,6 +33,7 @@ from tasks.files.rows import ReferralRow, validate_row
 from tasks.files.tabular import FileRejected, open_table, safe_value
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
+from tasks.runtime.event_names import DEDUP_PENDING, REFERRAL_ACCEPTED
 from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
 
@@ -81,7 +82,7 @@ def ingest_referral_file(
     assert imp.id is not None
     summary = IngestSummary(import_id=imp.id)
     chunk_size = max(1, get_settings().chunk_size)
-    prefix = f"{get_settings().province_code}-{date.today().year}"
+    prefix = f"{get_settings().province_code}-{clock.today().year}"
     good: list[tuple[int, ReferralRow]] = []
     seen = 0
     progress = Progress("referral", total, "Righe del file importate")
@@ -290,7 +291,7 @@ def deduplicate_import(session: Session, import_id: int, *, flow_run_id: str | N
         queue_event(
             session,
             EventSpec(
-                name="incontro.dedup.pending",
+                name=DEDUP_PENDING,
                 resource_id=f"incontro.import.{import_id}",
                 payload={"reviews": len(summary.review)},
             ),
@@ -394,7 +395,7 @@ def accept_import(session: Session, import_id: int, *, flow_run_id: str | None =
         queue_event(
             session,
             EventSpec(
-                name="incontro.referral.accepted",
+                name=REFERRAL_ACCEPTED,
                 resource_id=f"incontro.import.{import_id}",
                 payload={"accepted": counts["accepted"]},
             ),
@@ -439,13 +440,3 @@ def acknowledge_import(session: Session, import_id: int) -> int:
     imp.status = "acknowledged"
     session.add(imp)
     return queued
-
-
-def count_cases(session: Session) -> dict[str, int]:
-    """Cases per state (for summaries and the funnel)."""
-    rows = session.exec(select(Case.state, func.count()).group_by(Case.state)).all()
-    return {State(s).value: n for s, n in rows}
-
-
-def utc_today() -> date:
-    return utcnow().date()

@@ -13,6 +13,7 @@ from models.enums import State
 from models.forms import DedupDecisionRow
 from models.ops import DedupReview
 from tasks.referral.ingest import accept_case, merge_case
+from tasks.runtime.event_names import REFERRAL_ACCEPTED
 from tasks.runtime.events import EventSpec, queue_event
 
 
@@ -85,7 +86,7 @@ def resolve_reviews(
         queue_event(
             session,
             EventSpec(
-                name="incontro.referral.accepted",
+                name=REFERRAL_ACCEPTED,
                 resource_id=f"incontro.import.review-{outcome.separate[0]}",
                 payload={"accepted": len(outcome.separate)},
             ),

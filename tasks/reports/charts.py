@@ -17,8 +17,9 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
-from tasks.mail.templates import format_number
-from tasks.reports.kpis import BASELINE_PLACEMENT, STATE_LABELS
+from tasks.mail.formatting import format_number
+from tasks.reports.kpis import BASELINE_PLACEMENT
+from tasks.reports.tables import STATE_LABELS
 
 BAR = "#2f6f9f"
 ACCENT = "#c8553d"

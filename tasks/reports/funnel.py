@@ -8,7 +8,8 @@ from sqlmodel import Session, col, select
 from models.cases import Case, CaseEvent
 from models.enums import OutboxStatus, State
 from models.ops import Outbox
-from tasks.reports.kpis import FUNNEL_STATES, STATE_LABELS
+from tasks.reports.kpis import FUNNEL_STATES
+from tasks.reports.tables import STATE_LABELS
 
 #: Every state: the main path first (as the funnel chart shows it), then the side exits.
 FUNNEL_ORDER = [

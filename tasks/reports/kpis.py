@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -20,13 +20,14 @@ from sqlalchemy import func, literal, or_
 from sqlmodel import Session, col, select
 
 from models.cases import Case, CaseEvent, Enrollment
+from models.clock import ROME, in_rome
 from models.enums import InterestAnswer, OutcomeKind, State
 from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
 from models.state_machine import OPEN
-from tasks.core.calendar import LOCAL_TZ, business_days_between
+from tasks.core.calendar import business_days_between
 
-#: Placement rate of the province's CPIs (~15% of ~55,000 accesses a year, DESIGN §11).
+#: Placement rate of the province's CPIs (~15% of ~55,000 accesses a year): the partnership's baseline.
 BASELINE_PLACEMENT = 0.15
 #: DUL's success criterion and the retention check: still employed 180 days after the start.
 RETENTION_DAYS = 180
@@ -121,13 +122,12 @@ def _next_month(day: date) -> date:
 
 
 def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
 
 
 def local_date(moment: datetime) -> date:
     """The Bergamo calendar day of a stored (UTC) timestamp."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TZ).date()
+    return in_rome(moment).date()
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -505,181 +505,3 @@ def _interest_row(batch: str, profiles: int, with_interest: int, answers: int) -
         "interested_answers": answers,
         "answers_per_profile": None if not profiles else round(answers / profiles, 2),
     }
-
-
-# --------------------------------------------------------------------------------------------
-# Everything at once, with the Italian headers every output (artifact, XLSX, terminal) uses
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A KPI table's Italian title, spreadsheet tab name (≤ 31 characters) and columns."""
-
-    title: str
-    sheet: str
-    columns: tuple[tuple[str, str], ...]
-
-
-STATE_LABELS: dict[str, str] = {
-    "referred": "Segnalati",
-    "duplicate": "Duplicati",
-    "accepted": "Presi in carico",
-    "rejected": "Respinti",
-    "intake_scheduled": "Colloquio fissato",
-    "intake_done": "Colloquio svolto",
-    "no_show": "Assenti al colloquio",
-    "literacy": "Corso di italiano",
-    "profile_ready": "Profilo pronto",
-    "dispatched": "Inviati a Confindustria",
-    "interest": "Interesse di un'azienda",
-    "interview": "Colloquio in azienda",
-    "hired": "Assunti",
-    "not_selected": "Non selezionati",
-    "policy": "Politica attiva",
-    "withdrawn": "Ritirati",
-    "closed": "Chiusi",
-    "erased": "Cancellati (GDPR)",
-}
-
-TABLES: dict[str, TableSpec] = {
-    "flows": TableSpec(
-        "Casi entrati e usciti per stato",
-        "Flussi",
-        (("state", "Stato"), ("entered", "Entrati"), ("left", "Usciti")),
-    ),
-    "flows_office": TableSpec(
-        "Casi entrati e usciti per stato e CPI",
-        "Flussi per CPI",
-        (("group", "CPI"), ("state", "Stato"), ("entered", "Entrati"), ("left", "Usciti")),
-    ),
-    "conversion": TableSpec(
-        "Conversione per fase (dall'avvio)",
-        "Conversione",
-        (
-            ("from_state", "Da"),
-            ("to_state", "A"),
-            ("entered", "Entrati"),
-            ("converted", "Passati"),
-            ("rate", "Conversione %"),
-        ),
-    ),
-    "time_in_stage": TableSpec(
-        "Tempo per fase (giorni lavorativi)",
-        "Tempo per fase",
-        (
-            ("state", "Stato"),
-            ("completed", "Permanenze concluse"),
-            ("mean_bd", "Media gg lav."),
-            ("median_bd", "Mediana gg lav."),
-            ("max_bd", "Massimo gg lav."),
-            ("open", "Ancora in fase"),
-            ("open_median_bd", "Attesa mediana gg lav."),
-        ),
-    ),
-    "placement_office": TableSpec(
-        "Inserimenti per CPI (dall'avvio, riferimento 15%)",
-        "Inserimenti per CPI",
-        (
-            ("group", "CPI"),
-            ("taken_in_charge", "Presi in carico"),
-            ("hired", "Assunti"),
-            ("rate", "Tasso %"),
-            ("delta_pp", "Scarto dal 15% (punti)"),
-            ("vs_baseline", "Rispetto al 15%"),
-        ),
-    ),
-    "placement_referrer": TableSpec(
-        "Inserimenti per ente segnalante (dall'avvio, riferimento 15%)",
-        "Inserimenti per segnalante",
-        (
-            ("group", "Ente segnalante"),
-            ("taken_in_charge", "Presi in carico"),
-            ("hired", "Assunti"),
-            ("rate", "Tasso %"),
-            ("delta_pp", "Scarto dal 15% (punti)"),
-            ("vs_baseline", "Rispetto al 15%"),
-        ),
-    ),
-    "retention": TableSpec(
-        "Assunti ancora occupati a 180 giorni",
-        "Occupati a 180 giorni",
-        (
-            ("group", "CPI"),
-            ("hires_due", "Assunzioni a 180 giorni"),
-            ("employed_180", "Ancora occupati"),
-            ("rate", "Tasso %"),
-            ("contract_180", "Contratto ≥ 180 giorni"),
-        ),
-    ),
-    "literacy": TableSpec(
-        "Corsi di italiano (CPIA)",
-        "Corsi di italiano",
-        (
-            ("cpia", "CPIA"),
-            ("level", "Livello"),
-            ("passed", "Superati"),
-            ("failed", "Non superati"),
-            ("dropped", "Abbandonati"),
-            ("ongoing", "In corso"),
-            ("pass_rate", "Superati %"),
-        ),
-    ),
-    "interest": TableSpec(
-        "Interesse delle aziende per profilo inviato",
-        "Interesse aziende",
-        (
-            ("batch", "Invio"),
-            ("profiles", "Profili inviati"),
-            ("with_interest", "Profili con interesse"),
-            ("rate", "Tasso %"),
-            ("interested_answers", "Risposte positive"),
-            ("answers_per_profile", "Risposte per profilo"),
-        ),
-    ),
-    "overdue": TableSpec(
-        "Prossimi passi scaduti",
-        "Passi scaduti",
-        (
-            ("case_code", "Pratica"),
-            ("office", "CPI"),
-            ("state", "Stato"),
-            ("next_step", "Prossimo passo"),
-            ("due", "Scadenza"),
-            ("business_days_late", "Ritardo gg lav."),
-        ),
-    ),
-}
-
-
-def collect_kpis(session: Session, period: Period, *, as_of: date | None = None) -> dict[str, list[Row]]:
-    """Every KPI table for ``period``; placement and conversion are cumulative up to its end."""
-    cumulative = Period.since_start(period.end)
-    return {
-        "flows": state_flows(session, period),
-        "flows_office": state_flows(session, period, by="office"),
-        "conversion": conversion(session, cumulative),
-        "time_in_stage": time_in_stage(session, period),
-        "placement_office": placement(session, cumulative, by="office"),
-        "placement_referrer": placement(session, cumulative, by="referrer"),
-        "retention": retention_180(session, period),
-        "literacy": literacy_outcomes(session, period),
-        "interest": interest_by_batch(session, period),
-        "overdue": overdue_steps(session, as_of or period.end),
-    }
-
-
-def display_value(key: str, value: Any) -> Any:
-    """What a reader sees: rates as percentages (one decimal), states by their Italian name."""
-    if value is None:
-        return NONE_LABEL
-    if key in ("rate", "pass_rate") and isinstance(value, float):
-        return round(value * 100, 1)
-    if key in ("state", "from_state", "to_state"):
-        return STATE_LABELS.get(str(value), str(value))
-    return value
-
-
-def labelled_rows(name: str, rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Rows of table ``name`` keyed by their Italian headers, in the table's column order."""
-    spec = TABLES[name]
-    return [{label: display_value(key, row.get(key)) for key, label in spec.columns} for row in rows]

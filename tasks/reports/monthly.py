@@ -21,13 +21,16 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from sqlmodel import Session
 
 from config.settings import get_settings
+from models import clock
 from models.enums import OrgKind
 from tasks.core.partners import org_of_kind
 from tasks.files.sheets import MAX_WIDTH, MIN_WIDTH, safe_cell
+from tasks.mail.formatting import format_month, format_number
 from tasks.mail.outbox import enqueue_email
-from tasks.mail.templates import format_month, format_number, render_email
+from tasks.mail.templates import render_email
 from tasks.reports.charts import funnel_chart, placements_chart, time_in_stage_chart
-from tasks.reports.kpis import FUNNEL_STATES, STATE_LABELS, TABLES, Period, PeriodError, collect_kpis, labelled_rows
+from tasks.reports.kpis import FUNNEL_STATES, Period, PeriodError
+from tasks.reports.tables import STATE_LABELS, TABLES, collect_kpis, labelled_rows
 
 KIND = "monthly_report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,7 +112,7 @@ def _percent(value: float | None) -> str:
 def build_monthly_report(session: Session, month: str, *, today: date | None = None) -> MonthlyReport:
     """Figures, charts and XLSX of ``month`` (``2026-10``); a month not yet begun is refused."""
     period = Period.month(month)
-    if period.start > (today or date.today()):
+    if period.start > (today or clock.today()):
         raise PeriodError(f"il mese {period.key} non è ancora iniziato: nessun rapporto da produrre")
     report = MonthlyReport(period=period, tables=collect_kpis(session, period))
     name = format_month(period.key)

@@ -32,7 +32,7 @@ class EventSpec:
 
 
 def case_event(code: str, office: str | None, from_state: str | None, to_state: str) -> EventSpec:
-    """``incontro.case.<state>`` about ``incontro.case.<code>`` (DESIGN §4)."""
+    """``incontro.case.<state>`` about ``incontro.case.<code>`` (docs/ARCHITECTURE.md#chaining)."""
     return EventSpec(
         name=f"incontro.case.{to_state}",
         resource_id=f"incontro.case.{code}",
@@ -63,8 +63,8 @@ def emit_now(spec: EventSpec) -> None:
 def fan_in(specs: list[EventSpec], limit: int, *, sample: int = 50) -> list[EventSpec]:
     """Per-case events as they are, or — when one commit moves more than ``limit`` cases (bulk
     paths: a 100k-row import) — one summary event per (event, office) with the count and a
-    sample of case codes, so the Prefect server is not flooded (DESIGN §12: it absorbs ~20 task
-    runs/s; every event is stored and evaluated against every trigger)."""
+    sample of case codes, so the Prefect server is not flooded (docs/ARCHITECTURE.md#chaining: it
+    absorbs ~20 task runs/s; every event is stored and evaluated against every trigger)."""
     cases = [s for s in specs if s.resource_id.startswith("incontro.case.")]
     if len(cases) <= limit:
         return specs

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # No project imports: Prefect's server process loads this module from its logging configuration.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ LOGGING_ENV = "PREFECT_LOGGING_SETTINGS_PATH"
 
 MIN_AGE_YEARS = 14  # a date at least this old may be someone's birth date
 REDACTED = "[riservato]"
+_ROME = ZoneInfo("Europe/Rome")
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _CF = re.compile(
@@ -64,7 +66,7 @@ def redact(text: str, today: date | None = None) -> str:
     """``text`` with e-mails, phones, codici fiscali and birth-like dates replaced; UUIDs kept."""
     if not text:
         return text
-    today = today or date.today()
+    today = today or datetime.now(_ROME).date()  # the business date (models.clock), without importing models
     # split() with a group interleaves text (even places) and ids (odd places); each text piece
     # is redacted on its own, so an id never lends its digits to a match.
     pieces = _UUID.split(text)

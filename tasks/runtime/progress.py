@@ -10,7 +10,7 @@ and from ``INCONTRO_PROGRESS_MIN_ITEMS`` items up (default 200), it creates a ke
 ``<stage>-progress`` once, then updates it each time it gains 5 percentage points (smaller
 gains: at most once every 2 seconds), and to 100 when done. Anywhere else (unit tests, scripts,
 small batches) it only counts. The description is the caller's Italian label with two numbers:
-never a name or any other value of the items (DESIGN §8).
+never a name or any other value of the items (docs/ARCHITECTURE.md#privacy).
 """
 
 from __future__ import annotations

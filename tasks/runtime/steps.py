@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
@@ -84,7 +84,7 @@ def db_step(fn: Callable[..., R], *, retries: int = 2, name: str | None = None) 
 
 
 def ask_operator(form: type[Any], *, key: str, description: str, initial: dict[str, Any]) -> Any:
-    """Wait for an operator's form (DESIGN §7).
+    """Wait for an operator's form (docs/ARCHITECTURE.md#chaining).
 
     In a deployment the run is *suspended* (the process exits; resuming re-runs the flow from
     the top, and the same ``key`` returns the stored answer). Outside a deployment (tests, ad-hoc
@@ -97,6 +97,36 @@ def ask_operator(form: type[Any], *, key: str, description: str, initial: dict[s
     if ctx and ctx.flow_run and ctx.flow_run.deployment_id:
         return suspend_flow_run(wait_for_input=run_input, key=key)
     return pause_flow_run(wait_for_input=run_input, key=key, poll_interval=1, timeout=3600)
+
+
+INVALID_FORM = "**Modulo non valido, correggere e inviare di nuovo:**"
+
+
+def ask_until_valid(
+    form: type[Any],
+    *,
+    key: str,
+    description: str,
+    field: str,
+    initial: Sequence[Any],
+    check: Callable[[list[dict[str, Any]]], list[str]],
+) -> tuple[list[dict[str, Any]], int]:
+    """Ask the operator for the rows of ``field``, check them, and ask again until ``check``
+    finds no problem: the new form lists the problems and is pre-filled with the answer given.
+
+    Returns the valid rows (JSON-ready) and how many times the form was asked. Each attempt has
+    its own key, so a resumed (re-run) flow replays the stored answers in the same order.
+    """
+    rows: Sequence[Any] = initial
+    attempt = 0
+    while True:
+        answer = ask_operator(form, key=f"{key}-{attempt}", description=description, initial={field: rows})
+        rows = [r.model_dump(mode="json") for r in getattr(answer, field)]
+        problems = check(rows)
+        if not problems:
+            return rows, attempt + 1
+        attempt += 1
+        description = INVALID_FORM + "\n\n" + "\n".join(f"- {p}" for p in problems)
 
 
 def private_log() -> logging.Logger:

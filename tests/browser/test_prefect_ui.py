@@ -48,11 +48,11 @@ def test_ui_lists_deployments_and_shows_the_suspended_intake_form(
     assert f"{len(DEPLOYMENTS)} Deployments" in page.inner_text("body")
     missing = []
     for spec in DEPLOYMENTS:  # the list is paginated: look each one up with the search box
-        page.get_by_placeholder("Search deployments").fill(spec["name"])
+        page.get_by_placeholder("Search deployments").fill(spec.name)
         try:
-            page.get_by_role("link", name=spec["name"], exact=True).first.wait_for(timeout=10_000)
+            page.get_by_role("link", name=spec.name, exact=True).first.wait_for(timeout=10_000)
         except Exception:
-            missing.append(spec["name"])
+            missing.append(spec.name)
     assert not missing, f"deployments not listed in the UI: {missing}"
 
     from prefect import get_client

@@ -3,256 +3,29 @@
 Deterministic: the same bytes on every run (fixed XLSX timestamps), so the committed files and
 this script never drift apart; ``test_corpus_is_reproducible`` checks it. Each file imitates
 what a partner really sends; ``EXPECTED`` says, row by row, what the importer must make of it.
+The people, their rows and the writers live in :mod:`demo.synthetic.corpus`, tax codes come
+from :mod:`demo.synthetic.taxcodes`; this script only says what each file holds.
 
     .venv/bin/python -m tests.data.make_corpus
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
-from codicefiscale import codicefiscale
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from demo.synthetic.core import VACANCY_HEADERS, save_workbook_deterministic
+from demo.synthetic.common import write_csv
+from demo.synthetic.corpus import IT_HEADERS, PEOPLE, person_row, write_xlsx
+from demo.synthetic.taxcodes import omocode, tax_code
+from demo.synthetic.vacancies import VACANCY_HEADERS
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
-
-IT_HEADERS = [
-    "Cognome",
-    "Nome",
-    "Data di nascita",
-    "Luogo di nascita",
-    "Cittadinanza",
-    "Codice fiscale",
-    "Cellulare",
-    "E-mail",
-    "Comune di residenza",
-    "Lingue parlate",
-    "Titolo di studio",
-    "Esperienze",
-    "Patente",
-    "Consenso privacy",
-    "Ente segnalante",
-]
-
-
-def cf(family: str, given: str, sex: str, born: date, place: str) -> str:
-    return str(
-        codicefiscale.encode(
-            lastname=family,
-            firstname=given,
-            gender="M" if sex == "M" else "F",
-            birthdate=born.strftime("%d/%m/%Y"),
-            birthplace=place,
-        )
-    )
-
-
-# (family, given, sex, birth date, birth place, citizenship, municipality, phone, email,
-#  languages, education, experiences, licence)
-PEOPLE: list[tuple[Any, ...]] = [
-    (
-        "Bonacina",
-        "Nicolò",
-        "M",
-        date(1988, 4, 12),
-        "Bergamo",
-        "italiana",
-        "Bergamo",
-        "333 1234567",
-        "nicolo.bonacina@example.it",
-        "italiano",
-        "licenza media",
-        "magazziniere, mulettista",
-        "B",
-    ),
-    (
-        "D'Angelo",
-        "Maria Grazia",
-        "F",
-        date(1975, 11, 3),
-        "Napoli",
-        "italiana",
-        "Seriate",
-        "035 294512",
-        "mg.dangelo@example.it",
-        "italiano, inglese",
-        "diploma",
-        "addetta pulizie",
-        "nessuna",
-    ),
-    (
-        "Diallo",
-        "Mamadou",
-        "M",
-        date(1998, 7, 5),
-        "Senegal",
-        "senegalese",
-        "Dalmine",
-        "+221 77 123 45 67",
-        "",
-        "francese, wolof, italiano",
-        "scuola primaria (Senegal)",
-        "muratore, aiuto cuoco",
-        "no",
-    ),
-    (
-        "Kovalenko",
-        "Olena",
-        "F",
-        date(1985, 3, 12),
-        "Ucraina",
-        "ucraina",
-        "Bergamo",
-        "+380 67 123 4567",
-        "olena.kovalenko@example.com",
-        "ucraino, russo, inglese",
-        "laurea (Ucraina)",
-        "contabile, cassiera",
-        "B",
-    ),
-    (
-        "Müller",
-        "Jürgen",
-        "M",
-        date(1969, 1, 30),
-        "Germania",
-        "tedesca",
-        "Albino",
-        "+49 151 23456789",
-        "j.mueller@example.de",
-        "tedesco, italiano",
-        "diploma",
-        "saldatore",
-        "C",
-    ),
-    (
-        "El Amrani",
-        "Fatima Zahra",
-        "F",
-        date(1992, 9, 21),
-        "Marocco",
-        "marocchina",
-        "Nembro",
-        "320-7654321",
-        "fatima.elamrani@example.com",
-        "arabo, francese",
-        "diploma",
-        "badante, cameriera",
-        "nessuna",
-    ),
-    (
-        "Nguyễn",
-        "Thị Lan",
-        "F",
-        date(2001, 2, 14),
-        "Vietnam",
-        "vietnamita",
-        "Stezzano",
-        "0039 347 1122334",
-        "",
-        "vietnamita, inglese",
-        "diploma",
-        "operaia tessile",
-        "no",
-    ),
-    (
-        "Rossi",
-        "Giovanni",
-        "M",
-        date(1979, 6, 1),
-        "Bergamo",
-        "italiana",
-        "Zanica",
-        "3479988776",
-        "giovanni.rossi@example.it",
-        "italiano",
-        "qualifica professionale",
-        "autista, magazziniere",
-        "CE",
-    ),
-]
-
-
-def person_row(i: int, *, date_fmt: str = "%d/%m/%Y", with_cf: bool = True) -> list[Any]:
-    fam, giv, sex, born, place, citiz, town, phone, email, langs, edu, exp, lic = PEOPLE[i % len(PEOPLE)]
-    code = cf(fam, giv, sex, born, place) if with_cf else ""
-    return [
-        fam,
-        giv,
-        born.strftime(date_fmt),
-        place,
-        citiz,
-        code,
-        phone,
-        email,
-        town,
-        langs,
-        edu,
-        exp,
-        lic,
-        "SI",
-        "Caritas Bergamo",
-    ]
-
-
-def write_csv(
-    name: str,
-    header: Sequence[Any],
-    rows: Sequence[Sequence[Any]],
-    *,
-    encoding: str = "utf-8",
-    delimiter: str = ";",
-    newline: str = "\r\n",
-) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
-    writer.writerow(header)
-    writer.writerows(rows)
-    (CORPUS / name).write_bytes(buf.getvalue().encode(encoding))
-
-
-def write_xlsx(
-    name: str,
-    blocks: Sequence[Sequence[Any]],
-    *,
-    merges: Sequence[str] = (),
-    bold_rows: Sequence[int] = (),
-    date_cols: Sequence[int] = (),
-    sheet: str = "Segnalazioni",
-    extra_sheet_first: bool = False,
-) -> None:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    if extra_sheet_first:
-        ws.title = "Istruzioni"
-        ws["A1"] = "Compilare il foglio «Segnalazioni». Una persona per riga."
-        ws = wb.create_sheet(sheet)
-    else:
-        ws.title = sheet
-    for r, values in enumerate(blocks, start=1):
-        for c, v in enumerate(values, start=1):
-            if v is None or v == "":
-                continue
-            cell = ws.cell(row=r, column=c, value=v)
-            if r in bold_rows:
-                cell.font = Font(bold=True)
-            if c in date_cols and isinstance(v, date):
-                cell.number_format = "DD/MM/YYYY"
-    for ref in merges:
-        ws.merge_cells(ref)
-    save_workbook_deterministic(wb, CORPUS / name)
 
 
 # --- the files --------------------------------------------------------------------------------
@@ -291,7 +64,7 @@ def build() -> None:
     rows[6][0], rows[6][1] = "Bonacina", "Niccolò"
     rows[7][0], rows[7][1], rows[7][7] = "D'Angelo", "Maria Grazia", ""
     write_csv(
-        "01_caritas_excel_cp1252.csv",
+        CORPUS / "01_caritas_excel_cp1252.csv",
         IT_HEADERS,
         [[c if not isinstance(c, str) else c.replace("ễ", "e").replace("ị", "i") for c in r] for r in rows],
         encoding="cp1252",
@@ -306,7 +79,7 @@ def build() -> None:
     # 2. UTF-8 with BOM (Excel "CSV UTF-8"), one person outside the province.
     rows = [person_row(i) for i in range(2, 8)]
     rows[3][8] = "Milano"
-    write_csv("02_ambito_utf8_bom.csv", IT_HEADERS, rows, encoding="utf-8-sig")
+    write_csv(CORPUS / "02_ambito_utf8_bom.csv", IT_HEADERS, rows, encoding="utf-8-sig")
     expect(
         "02_ambito_utf8_bom.csv",
         accepted=5,
@@ -326,7 +99,7 @@ def build() -> None:
     body[0][6] = 3331234567
     body[3][0] = None  # missing surname
     write_xlsx(
-        "03_caritas_title_block.xlsx",
+        CORPUS / "03_caritas_title_block.xlsx",
         [
             ["Caritas Diocesana Bergamasca - Centro di Ascolto"],
             ["Elenco segnalazioni - novembre 2026"],
@@ -350,7 +123,7 @@ def build() -> None:
     sub = [None, None, None, "Telefono", "E-mail", None, None]
     body = [[p[0], p[1], p[3], p[7], p[8], p[6], "SI"] for p in PEOPLE[:5]]
     write_xlsx(
-        "04_ambito_merged_header.xlsx",
+        CORPUS / "04_ambito_merged_header.xlsx",
         [["Ambito di Seriate - segnalazioni"], top, sub, *body],
         merges=["A1:G1", "A2:A3", "B2:B3", "C2:C3", "D2:E2", "F2:F3", "G2:G3"],
         bold_rows=[2, 3],
@@ -381,7 +154,7 @@ def build() -> None:
         r = person_row(i, with_cf=False)
         r[2] = d
         rows.append(r)
-    write_csv("05_mixed_dates.csv", IT_HEADERS, rows)
+    write_csv(CORPUS / "05_mixed_dates.csv", IT_HEADERS, rows)
     expect(
         "05_mixed_dates.csv",
         accepted=6,
@@ -391,22 +164,30 @@ def build() -> None:
 
     # 6. Empty trailing rows, as Excel leaves them after deleting lines.
     rows = [person_row(i) for i in range(4)] + [[""] * len(IT_HEADERS) for _ in range(12)]
-    write_csv("06_trailing_empty_rows.csv", IT_HEADERS, rows)
+    write_csv(CORPUS / "06_trailing_empty_rows.csv", IT_HEADERS, rows)
     expect("06_trailing_empty_rows.csv", accepted=4, rejected=0, note="12 empty ;;;; rows at the end")
 
     # 7. Duplicated header name: two "Nome" columns (the person's and the operator's).
     write_csv(
-        "07_duplicated_header.csv", [*IT_HEADERS[:9], "Nome"], [[*person_row(i)[:9], "Suor Anna"] for i in range(3)]
+        CORPUS / "07_duplicated_header.csv",
+        [*IT_HEADERS[:9], "Nome"],
+        [[*person_row(i)[:9], "Suor Anna"] for i in range(3)],
     )
     expect("07_duplicated_header.csv", error="compare due volte", note="'Nome' twice: rejected as ambiguous")
 
     # 8. Tab-separated UTF-8 (copied from a web form).
-    write_csv("08_tab_separated.tsv", IT_HEADERS, [person_row(i) for i in range(3, 8)], delimiter="\t", newline="\n")
+    write_csv(
+        CORPUS / "08_tab_separated.tsv", IT_HEADERS, [person_row(i) for i in range(3, 8)], delimiter="\t", newline="\n"
+    )
     expect("08_tab_separated.tsv", accepted=5, rejected=0, note="tab separator, LF endings")
 
     # 9. Excel "Testo Unicode": UTF-16 LE with BOM, tabs.
     write_csv(
-        "09_excel_unicode_text.txt", IT_HEADERS, [person_row(i) for i in range(4)], encoding="utf-16", delimiter="\t"
+        CORPUS / "09_excel_unicode_text.txt",
+        IT_HEADERS,
+        [person_row(i) for i in range(4)],
+        encoding="utf-16",
+        delimiter="\t",
     )
     expect("09_excel_unicode_text.txt", accepted=4, rejected=0, note="UTF-16 with BOM, tab separated")
 
@@ -451,7 +232,7 @@ def build() -> None:
         "Consent",
     ]
     rows = [[p[0], p[1], p[3].isoformat(), p[5], p[7], p[8], p[6], p[9], p[11], p[12], "yes"] for p in PEOPLE[2:6]]
-    write_csv("11_english_headers.csv", en, rows, delimiter=",", newline="\n")
+    write_csv(CORPUS / "11_english_headers.csv", en, rows, delimiter=",", newline="\n")
     expect(
         "11_english_headers.csv",
         accepted=4,
@@ -535,7 +316,7 @@ def build() -> None:
             "так",
         ],
     ]
-    write_csv("12_ukrainian_cyrillic_utf8.csv", uk, rows, encoding="utf-8")
+    write_csv(CORPUS / "12_ukrainian_cyrillic_utf8.csv", uk, rows, encoding="utf-8")
     expect(
         "12_ukrainian_cyrillic_utf8.csv",
         accepted=4,
@@ -548,10 +329,8 @@ def build() -> None:
     rows = [person_row(i) for i in range(3)]
     rows[0][5] = "12345678901"
     rows[1][5] = "98765432109"
-    real = cf(*[PEOPLE[2][k] for k in (0, 1, 2, 3, 4)])
-    omocode = codicefiscale.decode(real)["omocodes"][1]
-    rows[2][5] = omocode.lower()
-    write_csv("13_temporary_tax_codes.csv", IT_HEADERS, rows)
+    rows[2][5] = omocode(tax_code(*PEOPLE[2][:5]), 1).lower()
+    write_csv(CORPUS / "13_temporary_tax_codes.csv", IT_HEADERS, rows)
     expect(
         "13_temporary_tax_codes.csv",
         accepted=3,
@@ -575,7 +354,7 @@ def build() -> None:
     rows[0][11] = "magazziniere\n(3 anni)\nmulettista"
     rows.append(list(IT_HEADERS))
     rows += [person_row(i) for i in range(4, 6)]
-    write_csv("15_multiline_and_pasted.csv", IT_HEADERS, rows, encoding="utf-8-sig")
+    write_csv(CORPUS / "15_multiline_and_pasted.csv", IT_HEADERS, rows, encoding="utf-8-sig")
     expect(
         "15_multiline_and_pasted.csv",
         accepted=5,
@@ -597,7 +376,7 @@ def build() -> None:
         ["Rossi", "Giovanni", "035 294512", "347 9988776", "Zanica", "SI"],
         ["Diallo", "Mamadou", "", "", "Dalmine", "SI"],
     ]
-    write_csv("17_two_phone_columns.csv", hdr, rows)
+    write_csv(CORPUS / "17_two_phone_columns.csv", hdr, rows)
     expect("17_two_phone_columns.csv", accepted=3, rejected=0, note="Telefono and Cellulare both present")
 
     # 18. Vacancies from Confindustria: XLSX with a title row.
@@ -640,7 +419,7 @@ def build() -> None:
         ["COMP-FORNO-SERIO", "Panettiere", "Nembro", "turni notturni", "A2", "", "", "tanti", ""],
     ]
     write_xlsx(
-        "18_vacancies_confindustria.xlsx",
+        CORPUS / "18_vacancies_confindustria.xlsx",
         [["Confindustria Bergamo - posizioni aperte"], [], vh, *vrows],
         merges=["A1:I1"],
         bold_rows=[3],
@@ -673,7 +452,7 @@ def build() -> None:
         ["COMP-AUTOTRASPORTI-BREMBANA", "Autista", "Zogno", "CQC", "A2", "patente nautica", "", "1", ""],
         ["COMP-STAMPAGGIO-CALEPIO", "Addetto pressa", "Seriate", "", "pre-A1", "", "", "", "1/3/27"],
     ]
-    write_csv("19_vacancies_cp1252.csv", vh, vrows, encoding="cp1252")
+    write_csv(CORPUS / "19_vacancies_cp1252.csv", vh, vrows, encoding="cp1252")
     expect(
         "19_vacancies_cp1252.csv",
         kind="vacancy",
@@ -691,7 +470,11 @@ def build() -> None:
     expect("20_truncated.xlsx", error="danneggiato", note="XLSX cut in half (mail attachment truncated)")
     (CORPUS / "21_old_excel.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     expect("21_old_excel.xls", error=".xls", note="Excel 97-2003 file")
-    write_csv("22_no_header.csv", ["Cognome e nome", "Telefono", "Comune"], [["Rossi Mario", "333 1234567", "Bergamo"]])
+    write_csv(
+        CORPUS / "22_no_header.csv",
+        ["Cognome e nome", "Telefono", "Comune"],
+        [["Rossi Mario", "333 1234567", "Bergamo"]],
+    )
     expect(
         "22_no_header.csv",
         error="intestazione non trovata",

@@ -18,7 +18,7 @@ from models.people import Person
 from tasks.core.consent import grant_consent
 from tasks.interest import release_contacts
 from tasks.mail.smtp_sink import MailSink
-from tasks.privacy.erasure import rectification_request_path, save_rectification_request
+from tasks.privacy.rectification import rectification_request_path, save_rectification_request
 from tests.factories import make_case, seed_partners
 from tests.flows.test_stages import HEADER
 from tests.pii_scan import app_db_rows, collect_identifiers, scan, search

@@ -1,4 +1,4 @@
-"""Direct Python calls of a stage refuse bad parameters before Prefect stores a run (DESIGN §8).
+"""Direct Python calls of a stage refuse bad parameters before Prefect stores a run (docs/ARCHITECTURE.md#privacy).
 
 Deployment runs are checked by the server; these are the calls from the demo, the CLI or a
 script, which Prefect's engine would otherwise record first and validate afterwards.
@@ -25,7 +25,7 @@ def _stored_parameters() -> list[dict[str, Any]]:
 
 
 def test_every_deployed_flow_checks_its_parameters() -> None:
-    plain = [d["entrypoint"] for d in DEPLOYMENTS if not isinstance(load_flow(d["entrypoint"]), StageFlow)]
+    plain = [d.entrypoint for d in DEPLOYMENTS if not isinstance(load_flow(d.entrypoint), StageFlow)]
     assert plain == []
 
 

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from demo.synthetic.core import VACANCY_HEADERS
+from demo.synthetic.vacancies import VACANCY_HEADERS
 from flows._params import OfficeCode
 from models.cases import Case, CaseEvent, Enrollment, Profile
 from models.enums import Cefr, ConsentPurpose, State

@@ -23,9 +23,10 @@ from sqlmodel import Session, select
 from config.settings import PROJECT_ROOT, Settings
 from models.enums import OutboxStatus
 from models.ops import Outbox
-from tasks.mail.outbox import DrainReport, db_now, enqueue_email
+from tasks.mail.drain import DrainReport
+from tasks.mail.message import format_address
+from tasks.mail.outbox import db_now, enqueue_email
 from tasks.mail.smtp_sink import MailSink, free_port
-from tasks.mail.templates import format_address
 from tests.conftest import smtp_settings
 from tests.factories import drain, make_due, seed_partners
 
@@ -219,7 +220,7 @@ _CHILD = """
 import asyncio
 from config.settings import get_settings
 from tasks.runtime.db import get_engine
-from tasks.mail.outbox import drain_outbox
+from tasks.mail.drain import drain_outbox
 asyncio.run(drain_outbox(get_engine(), settings=get_settings()))
 """
 

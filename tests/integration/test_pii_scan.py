@@ -86,14 +86,14 @@ def test_demo_pipeline_leaves_no_identifier_in_prefect_and_a_leak_is_caught(
     live_env: tuple[Stack, MailSink, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import demo.run
-    import demo.synthetic.core
+    import demo.synthetic.dataset
 
     stack, sink, var = live_env
     monkeypatch.setattr(demo.run, "VAR", var)
     monkeypatch.setattr(
-        demo.synthetic.core,
+        demo.synthetic.dataset,
         "build_demo_dataset",
-        functools.partial(demo.synthetic.core.build_demo_dataset, n_people=DEMO_PEOPLE),
+        functools.partial(demo.synthetic.dataset.build_demo_dataset, n_people=DEMO_PEOPLE),
     )
     from prefect.context import SettingsContext
     from prefect.settings import Settings

@@ -11,8 +11,9 @@ from matplotlib.image import imread
 from sqlmodel import Session
 
 from tasks.reports import charts
-from tasks.reports.kpis import Period, collect_kpis
+from tasks.reports.kpis import Period
 from tasks.reports.monthly import MonthlyReport
+from tasks.reports.tables import collect_kpis
 from tests.unit.test_kpis import seed
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -160,10 +160,6 @@ def test_routing_thresholds_load() -> None:
     assert rules.dispatch.no_interest_days == 30
     assert rules.matching.top_k == 10
     assert rules.matching.weights.occupation == pytest.approx(0.40)
-    levels: dict[str, str] = dict.fromkeys(rules.literacy.skills, "B1")
-    assert not rules.literacy.needs_course(levels)
-    levels["writing"] = "A1"
-    assert rules.literacy.needs_course(levels)
 
 
 def test_loaders_are_cached_for_default_path() -> None:

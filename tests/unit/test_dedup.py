@@ -1,4 +1,4 @@
-"""Duplicate detection: identifiers first, blocked fuzzy names, review band (DESIGN §6)."""
+"""Duplicate detection: identifiers first, blocked fuzzy names, review band (docs/ARCHITECTURE.md#matching)."""
 
 from __future__ import annotations
 

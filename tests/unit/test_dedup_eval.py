@@ -1,6 +1,6 @@
 """Deduplication quality on a seeded, labelled population (issue 6).
 
-The population comes from ``demo.synthetic.evalsets.make_dedup_evalset`` (2,000+ people, 500 referred
+The population comes from ``demo.synthetic.dedup_evalset.make_dedup_evalset`` (2,000+ people, 500 referred
 twice, 300 look-alike hard negatives); half of the first referrals are already known, the
 rest arrive with every second referral as one shuffled batch, as in ``deduplicate_import``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
-from demo.synthetic.evalsets import DedupEvalSet, make_dedup_evalset
+from demo.synthetic.dedup_evalset import DedupEvalSet, make_dedup_evalset
 from tasks.files.normalize import normalize_cf, normalize_phone
 from tasks.matching.dedup import DedupDecision, DedupThresholds, find_duplicates
 

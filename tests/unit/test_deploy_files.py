@@ -82,3 +82,24 @@ def test_example_secrets_are_refused_in_production(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("INCONTRO_ENVIRONMENT", "production")
     with pytest.raises(ValueError, match="real secret"):
         Settings()
+
+
+def test_every_container_runs_on_rome_time() -> None:
+    """Business dates are computed in Rome by models/clock.py; the containers say so too, so
+    logs, cron readers and any library that asks the machine agree with the operators."""
+    assert re.search(r"^ENV TZ=Europe/Rome\b", (DEPLOY / "Dockerfile").read_text(encoding="utf-8"), re.M)
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    assert compose["x-incontro-env"]["TZ"] == "Europe/Rome"
+    assert compose["services"]["prefect-server"]["environment"]["TZ"] == "Europe/Rome"
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "incontro.yaml").read_text(encoding="utf-8")))
+    settings = next(d for d in docs if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "incontro-settings")
+    assert settings["data"]["TZ"] == "Europe/Rome"
+    for doc in docs:
+        if doc and doc["kind"] == "Deployment":
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                via_config = any(
+                    ref.get("configMapRef", {}).get("name") == "incontro-settings"
+                    for ref in container.get("envFrom", [])
+                )
+                assert env.get("TZ") == "Europe/Rome" or via_config, container["name"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from deploy.serve import build, load_flow
-from deploy.specs import DEPLOYMENTS
+from deploy.specs import DEPLOYMENTS, DeploymentSpec
 
 YAML = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "prefect.yaml").read_text(encoding="utf-8"))
 
@@ -19,13 +19,13 @@ def _from_yaml(name: str) -> dict[str, Any]:
 
 
 def test_same_deployment_names() -> None:
-    assert sorted(d["name"] for d in YAML["deployments"]) == sorted(d["name"] for d in DEPLOYMENTS)
+    assert sorted(d["name"] for d in YAML["deployments"]) == sorted(d.name for d in DEPLOYMENTS)
 
 
-@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
-def test_yaml_equals_served_deployment(spec: dict[str, Any]) -> None:
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d.name for d in DEPLOYMENTS])
+def test_yaml_equals_served_deployment(spec: DeploymentSpec) -> None:
     served = build(spec)
-    declared = _from_yaml(spec["name"])
+    declared = _from_yaml(spec.name)
     assert served.name == declared["name"]
     assert served.entrypoint == declared["entrypoint"]
     assert sorted(served.tags) == sorted(declared["tags"])
@@ -50,29 +50,29 @@ def test_yaml_equals_served_deployment(spec: dict[str, Any]) -> None:
     assert declared["work_pool"]["name"] == "incontro"
 
 
-@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
-def test_entrypoint_loads_a_flow_with_italian_parameter_docs(spec: dict[str, Any]) -> None:
-    flow = load_flow(spec["entrypoint"])
-    assert flow.name == spec["name"]
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d.name for d in DEPLOYMENTS])
+def test_entrypoint_loads_a_flow_with_italian_parameter_docs(spec: DeploymentSpec) -> None:
+    flow = load_flow(spec.entrypoint)
+    assert flow.name == spec.name
     schema = flow.parameters.model_dump()
     for name, prop in (schema.get("properties") or {}).items():
-        assert prop.get("description"), f"{spec['name']}.{name}: every parameter needs a description for the UI form"
+        assert prop.get("description"), f"{spec.name}.{name}: every parameter needs a description for the UI form"
 
 
 def test_every_stage_chains_by_event_or_schedule() -> None:
-    by = {d["name"]: d for d in DEPLOYMENTS}
-    assert by["intake"]["triggers"][0]["expect"] == ["incontro.referral.accepted"]
-    assert by["matching"]["triggers"][0]["expect"] == ["incontro.vacancy.received"]
-    assert by["interest"]["triggers"][0]["expect"] == ["incontro.interest.recorded"]
-    assert by["dispatch"]["schedules"] == [{"cron": "0 9 * * 1", "timezone": "Europe/Rome"}]
+    by = {d.name: d for d in DEPLOYMENTS}
+    assert by["intake"].triggers[0].as_dict()["expect"] == ["incontro.referral.accepted"]
+    assert by["matching"].triggers[0].as_dict()["expect"] == ["incontro.vacancy.received"]
+    assert by["interest"].triggers[0].as_dict()["expect"] == ["incontro.interest.recorded"]
+    assert [s.as_dict() for s in by["dispatch"].schedules] == [{"cron": "0 9 * * 1", "timezone": "Europe/Rome"}]
 
 
-def _name_words(spec: dict[str, Any]) -> set[str]:
-    return {w for name in load_flow(spec["entrypoint"]).parameters.properties for w in name.split("_")}
+def _name_words(spec: DeploymentSpec) -> set[str]:
+    return {w for name in load_flow(spec.entrypoint).parameters.properties for w in name.split("_")}
 
 
-@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
-def test_parameter_form_has_italian_titles(spec: dict[str, Any]) -> None:
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d.name for d in DEPLOYMENTS])
+def test_parameter_form_has_italian_titles(spec: DeploymentSpec) -> None:
     """The schema each deployment sends to the server (``serve`` and ``prefect deploy`` build it
     the same way, with ``parameter_schema(flow)``) titles every field in Italian, not with the
     parameter name Prefect uses by default."""
@@ -80,7 +80,7 @@ def test_parameter_form_has_italian_titles(spec: dict[str, Any]) -> None:
     english = _name_words(spec)
     for name, prop in (schema.get("properties") or {}).items():
         title = prop.get("title") or ""
-        where = f"{spec['name']}.{name}"
+        where = f"{spec.name}.{name}"
         assert title.lower() not in {name, name.replace("_", " ")}, f"{where}: title is the parameter name"
         assert "_" not in title, f"{where}: {title!r} looks like an identifier"
         assert set(title.lower().replace("'", " ").split()) - english, f"{where}: {title!r} is not Italian"
@@ -94,7 +94,7 @@ def test_titles_come_from_the_shared_aliases() -> None:
     root = Path(__file__).parents[2]
     titles: dict[str, set[str]] = {}
     for spec in DEPLOYMENTS:
-        path, func = spec["entrypoint"].split(":")
+        path, func = spec.entrypoint.split(":")
         schema = parameter_schema_from_entrypoint(f"{root / path}:{func}").model_dump_for_openapi()
         for name, prop in (schema.get("properties") or {}).items():
             titles.setdefault(name, set()).add(prop["title"])
@@ -113,8 +113,8 @@ CODE_FIELDS = {
 }
 
 
-@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
-def test_code_parameters_refuse_what_is_not_a_code(spec: dict[str, Any]) -> None:
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d.name for d in DEPLOYMENTS])
+def test_code_parameters_refuse_what_is_not_a_code(spec: DeploymentSpec) -> None:
     """A name, e-mail or tax code typed into a code field is refused by the server's schema check
     (``enforce_parameter_schema``, Prefect's own validator) before the run is stored."""
     from prefect.utilities.schema_tools import validate
@@ -135,5 +135,5 @@ def test_code_parameters_refuse_what_is_not_a_code(spec: dict[str, Any]) -> None
             bad, ok = {name: CODE_FIELDS[name]}, {name: good[name]}
         else:
             continue
-        assert validate(bad, schema, ignore_required=True), f"{spec['name']}.{name} accepts {bad}"
-        assert not validate(ok, schema, ignore_required=True), f"{spec['name']}.{name} refuses {ok}"
+        assert validate(bad, schema, ignore_required=True), f"{spec.name}.{name} accepts {bad}"
+        assert not validate(ok, schema, ignore_required=True), f"{spec.name}.{name} refuses {ok}"

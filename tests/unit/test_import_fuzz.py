@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from codicefiscale import codicefiscale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
+from demo.synthetic.taxcodes import tax_code
 from tasks.files.normalize import normalize_cf, normalize_email, normalize_phone
 from tasks.files.tabular import FileRejected, open_table, parse_date
 from tasks.referral.ingest import ingest_referral_file
@@ -81,13 +81,7 @@ NAMES = st.text(alphabet="ABCDEFGHILMNOPRSTUVZ", min_size=2, max_size=12)
 )
 @settings(max_examples=40, deadline=None)
 def test_codice_fiscale_checksum(family: str, given_name: str, sex: str, born: date, place: str) -> None:
-    code = codicefiscale.encode(
-        lastname=family,
-        firstname=given_name,
-        gender="M" if sex == "M" else "F",
-        birthdate=born.strftime("%d/%m/%Y"),
-        birthplace=place,
-    )
+    code = tax_code(family, given_name, sex, born, place)
     assert normalize_cf(f" {code.lower()[:8]} {code[8:]} ") == code
     for wrong in {chr(c) for c in range(65, 91)} - {code[15]}:
         assert normalize_cf(code[:15] + wrong) is None
@@ -130,7 +124,7 @@ def test_phone_and_email_never_raise(text: str) -> None:
     st.from_regex(r"[a-z][a-z0-9-]{1,10}[a-z]\.(it|com|org|eu)", fullmatch=True),
 )
 def test_valid_emails_are_lowercased(local: str, domain: str) -> None:
-    if ".." in local:
+    if ".." in local or domain[2:4] == "--":  # "ab--" labels are reserved for IDNA (RFC 5891): not valid
         return
     assert normalize_email(f"{local.upper()}@{domain}") == f"{local}@{domain}"
 

@@ -205,7 +205,8 @@ def test_corrected_resubmission_of_only_the_bad_rows_is_accepted(partners: Sessi
     source = (CORPUS / "01_caritas_excel_cp1252.csv").read_bytes().decode("cp1252").splitlines()
     header, bad_rows = source[0], [source[5], source[6]]
     fixed_cf = bad_rows[0].split(";")
-    from tests.data.make_corpus import PEOPLE, cf
+    from demo.synthetic.corpus import PEOPLE
+    from demo.synthetic.taxcodes import tax_code as cf
 
     fixed_cf[5] = cf(*PEOPLE[4][:5])
     fixed_mail = bad_rows[1].replace("example,com", "example.com")

@@ -1,4 +1,4 @@
-"""Name keys, transliteration and contact normalisation (DESIGN §6)."""
+"""Name keys, transliteration and contact normalisation (docs/ARCHITECTURE.md#matching)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fuzzy coding of free-text job titles (DESIGN §6)."""
+"""Fuzzy coding of free-text job titles (docs/ARCHITECTURE.md#matching)."""
 
 from __future__ import annotations
 

@@ -25,18 +25,10 @@ from models.enums import ConsentPurpose, OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from models.people import Organisation
 from tasks.files.sheets import profiles_xlsx
-from tasks.mail.outbox import (
-    DrainReport,
-    EmailSpec,
-    backoff_delay,
-    cancel_pending,
-    db_now,
-    drain_outbox,
-    enqueue_email,
-    enqueue_emails,
-)
+from tasks.mail.drain import DrainReport, backoff_delay, drain_outbox
+from tasks.mail.message import MailAttachment, format_address
+from tasks.mail.outbox import EmailSpec, cancel_pending, db_now, enqueue_email, enqueue_emails
 from tasks.mail.smtp_sink import MailSink, free_port
-from tasks.mail.templates import MailAttachment, format_address
 from tasks.runtime.db import make_engine, migrate
 from tests.conftest import smtp_settings
 from tests.factories import drain, make_case, make_due, seed_partners
@@ -456,7 +448,7 @@ def test_cyrillic_name_round_trips_through_the_server(engine: Engine, sink: Mail
     header_block = received.raw.split(b"\r\n\r\n", 1)[0]
     header_block.decode("ascii")  # headers travel RFC 2047-encoded
     body = msg.get_body(preferencelist=("plain",))
-    assert body is not None and "понеділок, 30 листопада 2026 р., о 09:45" in body.get_content()
+    assert body is not None and "понеділок, 30 листопада 2026\u202fр., о 09:45" in body.get_content()
 
 
 def test_header_injection_through_the_server(engine: Engine, sink: MailSink, settings: Settings) -> None:

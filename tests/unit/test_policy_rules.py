@@ -17,30 +17,23 @@ from models.ops import ImportFile, ImportRow, Outbox
 from models.policy import MeasureKind, TrainingOffer
 from tasks.files.tabular import FileRejected
 from tasks.matching.scoring import ProfileFacts, VacancyFacts
-from tasks.policy.register import (
-    POLICIES_FILE,
-    Agenda,
+from tasks.policy.measures import (
     CaseFacts,
-    Gap,
-    TerritorialProject,
     age_on,
-    agenda_markdown,
-    courses_for_gap,
     dul,
     dul_success,
     evaluate_measures,
     garanzia_giovani,
     gol,
     hire_attributed,
-    ingest_training_file,
-    load_policies,
     permit_check,
     primary_policy,
     profiling,
-    skill_covered,
     territorial,
-    training_gaps,
 )
+from tasks.policy.rules import POLICIES_FILE, TerritorialProject, load_policies
+from tasks.policy.tavolo import Agenda, agenda_markdown
+from tasks.policy.training import Gap, courses_for_gap, ingest_training_file, skill_covered, training_gaps
 from tests.factories import seed_partners
 
 RULES = load_policies()

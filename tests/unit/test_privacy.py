@@ -32,21 +32,15 @@ from tasks.core.consent import expired_consents, expiring_consents, grant_consen
 from tasks.dispatch import dispatch_profiles, shareable_profiles
 from tasks.interest import release_contacts
 from tasks.literacy import request_enrolments
+from tasks.mail.drain import drain_outbox
 from tasks.mail.notify import consent_still_valid
-from tasks.mail.outbox import drain_outbox, enqueue_email
+from tasks.mail.outbox import enqueue_email
 from tasks.mail.smtp_sink import MailSink
-from tasks.privacy.erasure import (
-    PrivacyError,
-    access_export,
-    anonymise_closed_cases,
-    cancel_for_expired_consents,
-    erase_person,
-    find_case,
-    identifier_strings,
-    rectify_person,
-    retention_days,
-    withdraw_consent,
-)
+from tasks.privacy.erasure import anonymise_closed_cases, erase_person, retention_days
+from tasks.privacy.export import access_export
+from tasks.privacy.identifiers import PrivacyError, find_case, identifier_strings
+from tasks.privacy.rectification import rectify_person
+from tasks.privacy.withdrawal import cancel_for_expired_consents, withdraw_consent
 from tasks.reports.funnel import ever_reached, funnel_rows
 from tests.factories import make_case, seed_partners
 from tests.pii_scan import Needle, app_db_rows, collect_identifiers, scan, search

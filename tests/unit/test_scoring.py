@@ -1,4 +1,4 @@
-"""Match scoring: hard constraints, parts, explanation, vectorised top-k (DESIGN §6)."""
+"""Match scoring: hard constraints, parts, explanation, vectorised top-k (docs/ARCHITECTURE.md#matching)."""
 
 from __future__ import annotations
 

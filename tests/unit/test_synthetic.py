@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+from datetime import date
 from pathlib import Path
 
 import pytest
 from codicefiscale import codicefiscale
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from demo.synthetic.core import (
+from demo.synthetic.dataset import DemoDataset, build_demo_dataset
+from demo.synthetic.dedup_names import NAMESAKE_PLACES, ORIGINS
+from demo.synthetic.partners import (
     CARITAS_TITLE,
     FMT_CSV_CP1252,
     FMT_CSV_CYRILLIC,
     FMT_XLSX,
     REFERRAL_HEADERS,
-    VACANCY_HEADERS,
-    DemoDataset,
     ReferralFileSpec,
-    SyntheticPerson,
-    build_demo_dataset,
-    generate_people,
     generate_referral_files,
-    generate_vacancy_file,
 )
+from demo.synthetic.people import SyntheticPerson, generate_people
+from demo.synthetic.taxcodes import corrupt_check_char, omocode, tax_code, temporary_tax_code
+from demo.synthetic.vacancies import VACANCY_HEADERS, generate_vacancy_file
 
 MUNICIPALITIES = ["Bergamo", "Dalmine", "Seriate", "Treviglio", "Albino", "Zogno"]
 REFERRERS = ["CARITAS-BG", "ASS-UCR", "CPIA-BG", "AMBITO-DALMINE", "AMBITO-SERIATE"]
@@ -81,6 +84,39 @@ def test_codici_fiscali_are_valid(people: list[SyntheticPerson]) -> None:
     for p in people:
         if p.cf_temporary:
             assert p.is_ukrainian and len(p.codice_fiscale) == 11 and p.codice_fiscale.isdigit()
+
+
+@given(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZàèéìòùäëïöüç' -", min_size=1, max_size=14),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZàèéìòùäëïöüç' -", min_size=1, max_size=14),
+    st.sampled_from("MF"),
+    st.dates(min_value=date(1962, 1, 1), max_value=date(2008, 12, 31)),
+    st.sampled_from(sorted({o[0] for o in ORIGINS.values()} | set(NAMESAKE_PLACES))),
+)
+@settings(max_examples=60, deadline=None)
+def test_tax_code_from_a_belfiore_code_is_what_the_library_encodes(
+    family: str, given_name: str, sex: str, born: date, place: str
+) -> None:
+    """The library is the oracle for the generator's short cut (no place lookup, no re-decoding)."""
+    try:
+        expected = codicefiscale.encode(
+            lastname=family, firstname=given_name, gender=sex, birthdate=f"{born:%d/%m/%Y}", birthplace=place
+        )
+    except ValueError:  # a code not valid on that date (e.g. Z105, Czechoslovakia, after 1992): no oracle
+        reject()
+    assert tax_code(family, given_name, sex, born, place) == expected
+
+
+def test_tax_code_helpers() -> None:
+    code = tax_code("Kovalenko", "Olena", "F", date(1985, 3, 12), "Ucraina")
+    assert code == tax_code("Kovalenko", "Olena", "F", date(1985, 3, 12), "Z138") == "KVLLNO85C52Z138C"
+    assert codicefiscale.is_valid(omocode(code, 1)) and omocode(code, 1) != code == omocode(code, 0)
+    assert not codicefiscale.is_valid(corrupt_check_char(code))
+    with pytest.raises(ValueError, match="birthplace"):
+        tax_code("Rossi", "Mario", "M", date(1980, 1, 1), "Roccacannuccia")
+    rng = random.Random(1)
+    temporary = [temporary_tax_code(rng) for _ in range(20)]
+    assert all(len(t) == 11 and t.isdigit() and t[7:10] == "016" for t in temporary)
 
 
 def test_origin_mix_and_cyrillic_names(people: list[SyntheticPerson]) -> None:

@@ -12,624 +12,54 @@ unknown).
 
 Every record knows its person (``entity``), so precision and recall can be computed exactly.
 The generator does not use the deduplication code; the only shared piece is the Ukrainian
-national transliteration (``tasks.files.normalize.transliterate_cyrillic``), used to write the
-"official" Latin spelling the way a CPI operator copies it from a Ukrainian document.
-The same generator sizes up to the 100k-referral benchmark (``bench/bench_dedup.py``).
+national transliteration (``tasks.files.normalize.transliterate_cyrillic``, through
+:mod:`demo.synthetic.transliteration`), used to write the "official" Latin spelling the way a CPI
+operator copies it from a Ukrainian document. Name pools are in :mod:`demo.synthetic.dedup_names`,
+tax codes come from :func:`demo.synthetic.taxcodes.tax_code`. The same generator sizes up to the
+100k-referral benchmark (``bench/bench_dedup.py``).
 """
 
 from __future__ import annotations
 
 import random
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from tasks.files.normalize import cf_check_char, transliterate_cyrillic
+from demo.synthetic.common import strip_accents
+from demo.synthetic.dedup_names import (
+    AR_FAMILY,
+    AR_GIVEN_F,
+    AR_GIVEN_M,
+    IT_FAMILY,
+    IT_GIVEN_F,
+    IT_GIVEN_M,
+    LA_FAMILY,
+    LA_GIVEN_F,
+    LA_GIVEN_M,
+    NAMESAKE_PLACES,
+    ORIGINS,
+    RO_AL_FAMILY,
+    RO_AL_GIVEN,
+    SIKH_GIVEN,
+    UA_FAMILY,
+    UA_GIVEN,
+    WA_FAMILY,
+    WA_GIVEN_F,
+    WA_GIVEN_M,
+)
+from demo.synthetic.taxcodes import tax_code
+from demo.synthetic.transliteration import informal, kmu, ru_passport
 from tasks.matching.dedup import PersonRecord
 
-__all__ = ["DedupEvalSet", "DuplicatePair", "make_codice_fiscale", "make_dedup_evalset"]
-
-# --- name pools ---------------------------------------------------------------------------------
-
-# Ukrainian given names: (Cyrillic, Russian form or None when a Russian speaker would not
-# rewrite it, sex).
-_UA_GIVEN: tuple[tuple[str, str | None, str], ...] = (
-    ("Олександр", "Александр", "M"),
-    ("Сергій", "Сергей", "M"),
-    ("Андрій", "Андрей", "M"),
-    ("Дмитро", "Дмитрий", "M"),
-    ("Микола", "Николай", "M"),
-    ("Володимир", "Владимир", "M"),
-    ("Олексій", "Алексей", "M"),
-    ("Іван", "Иван", "M"),
-    ("Михайло", "Михаил", "M"),
-    ("Юрій", "Юрий", "M"),
-    ("Віктор", "Виктор", "M"),
-    ("Петро", "Пётр", "M"),
-    ("Василь", "Василий", "M"),
-    ("Богдан", None, "M"),
-    ("Тарас", None, "M"),
-    ("Євген", "Евгений", "M"),
-    ("Олег", None, "M"),
-    ("Максим", None, "M"),
-    ("Артем", "Артём", "M"),
-    ("Денис", None, "M"),
-    ("Роман", None, "M"),
-    ("Ігор", "Игорь", "M"),
-    ("Валерій", "Валерий", "M"),
-    ("Григорій", "Григорий", "M"),
-    ("Назар", None, "M"),
-    ("Олена", "Елена", "F"),
-    ("Ірина", "Ирина", "F"),
-    ("Тетяна", "Татьяна", "F"),
-    ("Наталія", "Наталья", "F"),
-    ("Оксана", None, "F"),
-    ("Юлія", "Юлия", "F"),
-    ("Катерина", "Екатерина", "F"),
-    ("Світлана", "Светлана", "F"),
-    ("Ольга", None, "F"),
-    ("Марія", "Мария", "F"),
-    ("Ганна", None, "F"),
-    ("Людмила", None, "F"),
-    ("Вікторія", "Виктория", "F"),
-    ("Галина", None, "F"),
-    ("Надія", None, "F"),
-    ("Валентина", None, "F"),
-    ("Дарина", None, "F"),
-    ("Софія", "София", "F"),
-    ("Анастасія", "Анастасия", "F"),
-    ("Мар'яна", "Марьяна", "F"),
-    ("Інна", "Инна", "F"),
-    ("Аліна", "Алина", "F"),
-    ("Христина", None, "F"),
-)
-_UA_FAMILY: tuple[str, ...] = (
-    "Коваленко",
-    "Шевченко",
-    "Бондаренко",
-    "Ткаченко",
-    "Кравченко",
-    "Мельник",
-    "Олійник",
-    "Шевчук",
-    "Поліщук",
-    "Бойко",
-    "Коваль",
-    "Кравчук",
-    "Лисенко",
-    "Савченко",
-    "Руденко",
-    "Мороз",
-    "Петренко",
-    "Марченко",
-    "Гончаренко",
-    "Клименко",
-    "Павленко",
-    "Левченко",
-    "Харченко",
-    "Ковальчук",
-    "Сидоренко",
-    "Кузьменко",
-    "Іваненко",
-    "Литвиненко",
-    "Зінченко",
-    "Ткачук",
-    "Савчук",
-    "Гриценко",
-    "Хоменко",
-    "Щербак",
-    "Гнатюк",
-    "Гуменюк",
-    "Яковенко",
-    "Юрченко",
-    "Єременко",
-    "Ющенко",
-    "Костенко",
-    "Ярошенко",
-    "Білоус",
-    "Грищенко",
-    "Пономаренко",
-    "Захарченко",
-    "Дорошенко",
-    "Швець",
-    "Лук'яненко",
-    "Кириленко",
-    "Остапенко",
-    "Приходько",
-    "Вакуленко",
-    "Гайдамака",
-    "Ївженко",
-    "Хмельницький",
-    "Яворський",
-    "Вишневський",
-)
-
-# Latin-script pools: each entry lists the spellings of *one* name, official one first.
-_AR_GIVEN_M: tuple[tuple[str, ...], ...] = (
-    ("Mohamed", "Mohammed", "Muhammad", "Mohammad"),
-    ("Youssef", "Yousef", "Yusuf", "Youssouf"),
-    ("Ahmed", "Ahmad"),
-    ("Mustafa", "Moustafa", "Mostafa"),
-    ("Abdelkader", "Abdel Kader", "Abdelkadir"),
-    ("Hassan", "Hasan"),
-    ("Karim", "Kareem"),
-    ("Omar", "Omer"),
-    ("Said", "Saïd", "Saeed"),
-    ("Rachid", "Rashid"),
-    ("Khalid", "Khaled"),
-    ("Hamza", "Hamsa"),
-    ("Ali",),
-    ("Ibrahim", "Ibraheem"),
-    ("Abderrahim", "Abdel Rahim", "Abderahim"),
-    ("Nabil",),
-    ("Hicham", "Hisham"),
-    ("Mehdi", "Mahdi"),
-)
-_AR_GIVEN_F: tuple[tuple[str, ...], ...] = (
-    ("Fatima", "Fatma", "Fatimah"),
-    ("Khadija", "Khadidja", "Khadijah"),
-    ("Amina", "Aminah"),
-    ("Nadia",),
-    ("Samira", "Sameera"),
-    ("Zineb", "Zeineb", "Zaynab"),
-    ("Salma",),
-    ("Leila", "Layla", "Laila"),
-    ("Houda", "Huda"),
-    ("Meryem", "Maryam", "Meriem"),
-    ("Naima", "Naïma"),
-    ("Soukaina", "Sukaina"),
-)
-_AR_FAMILY: tuple[tuple[str, ...], ...] = (
-    ("El Amrani", "El-Amrani", "Elamrani"),
-    ("Benali", "Ben Ali"),
-    ("Bouzid", "Bouzide"),
-    ("Haddad",),
-    ("El Mansouri", "Mansouri", "El-Mansouri"),
-    ("Chaoui", "Chaoui"),
-    ("Saidi", "Saïdi", "Saeedi"),
-    ("Belkacem", "Belkasem"),
-    ("Ait Ouali", "Aït Ouali", "Aitouali"),
-    ("Benjelloun", "Ben Jelloun"),
-    ("Tazi",),
-    ("Alaoui", "El Alaoui"),
-    ("El Idrissi", "Idrissi", "El-Idrissi"),
-    ("Khattabi", "El Khattabi"),
-    ("Ziani",),
-    ("Lahlou",),
-    ("Abdallah", "Abdullah"),
-    ("Hussein", "Hussain", "Husein"),
-    ("Bakkali", "El Bakkali"),
-    ("Ouahbi", "Wahbi"),
-    ("Rahmouni",),
-    ("Cherkaoui", "Cherqaoui"),
-    ("Amraoui",),
-    ("Boukhari", "Bukhari"),
-)
-_WA_GIVEN_M: tuple[tuple[str, ...], ...] = (
-    ("Mamadou", "Mamadu"),
-    ("Ousmane", "Usman", "Ousman"),
-    ("Moussa", "Musa"),
-    ("Abdoulaye", "Abdulaye", "Abdoulay"),
-    ("Amadou", "Ahmadou"),
-    ("Boubacar", "Bubacar", "Boubakar"),
-    ("Cheikh", "Sheikh", "Cheick"),
-    ("Lamine", "Lamin"),
-    ("Modou", "Modu"),
-    ("Aliou", "Aliyu"),
-    ("Seydou", "Seidou"),
-    ("Chinedu",),
-    ("Emeka",),
-    ("Godwin",),
-    ("Festus",),
-    ("Kwame",),
-    ("Kofi",),
-    ("Ibrahima", "Ibrahimah"),
-    ("Souleymane", "Suleiman", "Souleyman"),
-    ("Oumar", "Umar"),
-)
-_WA_GIVEN_F: tuple[tuple[str, ...], ...] = (
-    ("Fatoumata", "Fatumata"),
-    ("Aminata", "Aminatta"),
-    ("Mariama", "Mariam"),
-    ("Awa",),
-    ("Aissatou", "Aïssatou", "Aisatou"),
-    ("Kadiatou", "Kadidiatou"),
-    ("Blessing",),
-    ("Precious",),
-    ("Abena",),
-    ("Ngozi",),
-    ("Oumou", "Umu"),
-    ("Binta", "Bintou"),
-)
-_WA_FAMILY: tuple[tuple[str, ...], ...] = (
-    ("Diallo", "Djallo"),
-    ("Traoré", "Traore"),
-    ("Diop",),
-    ("Ndiaye", "N'Diaye", "N Diaye"),
-    ("Sow",),
-    ("Keita", "Keïta"),
-    ("Coulibaly", "Kulibali", "Koulibaly"),
-    ("Camara", "Kamara"),
-    ("Touré", "Toure"),
-    ("Cissé", "Cisse", "Cissay"),
-    ("Sylla", "Silla"),
-    ("Konaté", "Konate"),
-    ("Ouédraogo", "Ouedraogo"),
-    ("Sanogo",),
-    ("Okafor",),
-    ("Okonkwo",),
-    ("Adeyemi",),
-    ("Mensah",),
-    ("Boateng",),
-    ("Owusu",),
-    ("Osei",),
-    ("Asante",),
-    ("Fofana",),
-    ("Barry", "Bari"),
-    ("Baldé", "Balde"),
-    ("Sané", "Sane"),
-    ("Mbaye", "M'Baye"),
-    ("Gueye", "Guèye"),
-    ("Sarr", "Sar"),
-    ("Ndour", "N'Dour"),
-    ("Bamba",),
-    ("Dembélé", "Dembele"),
-)
-_LA_GIVEN_M: tuple[str, ...] = (
-    "Juan Carlos",
-    "José Luis",
-    "Luis Alberto",
-    "Jorge",
-    "Carlos",
-    "Diego",
-    "Andrés",
-    "Alejandro",
-    "Fernando",
-    "Miguel Ángel",
-    "Jhon Jairo",
-    "Wilson",
-    "Edwin",
-    "Christian",
-    "Óscar",
-)
-_LA_GIVEN_F: tuple[str, ...] = (
-    "María José",
-    "María Fernanda",
-    "Ana María",
-    "Rosa",
-    "Luz Marina",
-    "Camila",
-    "Valentina",
-    "Sofía",
-    "Daniela",
-    "Yessica",
-    "Johana",
-    "Gladys",
-    "Milagros",
-    "Lucía",
-)
-_LA_FAMILY: tuple[str, ...] = (
-    "García",
-    "López",
-    "Pérez",
-    "Gómez",
-    "Rodríguez",
-    "Martínez",
-    "Hernández",
-    "Sánchez",
-    "Ramírez",
-    "Torres",
-    "Flores",
-    "Rivera",
-    "Vargas",
-    "Castillo",
-    "Quispe",
-    "Mamani",
-    "Huamán",
-    "Condori",
-    "Chávez",
-    "Rojas",
-    "Morales",
-    "Ortiz",
-    "Gutiérrez",
-    "Mendoza",
-    "Cruz",
-    "Paredes",
-    "Salazar",
-    "Espinoza",
-    "Zambrano",
-    "Villanueva",
-)
-_SIKH_GIVEN: tuple[tuple[str, str], ...] = tuple(
-    (g, "M")
-    for g in (
-        "Gurpreet",
-        "Harpreet",
-        "Manpreet",
-        "Jaspreet",
-        "Amandeep",
-        "Sandeep",
-        "Kuldeep",
-        "Rajinder",
-        "Harjinder",
-        "Sukhwinder",
-        "Paramjit",
-        "Baljit",
-        "Gurwinder",
-        "Lakhwinder",
-        "Jagdeep",
-    )
-) + tuple((g, "F") for g in ("Harpreet", "Manpreet", "Simranjit", "Gurpreet", "Navneet", "Rajwinder", "Kulwinder"))
-_IT_GIVEN_M: tuple[tuple[str, ...], ...] = (
-    ("Giuseppe",),
-    ("Giovanni",),
-    ("Antonio",),
-    ("Mario",),
-    ("Luigi",),
-    ("Francesco",),
-    ("Marco",),
-    ("Andrea",),
-    ("Luca",),
-    ("Paolo",),
-    ("Alessandro",),
-    ("Nicolò", "Niccolò", "Nicolo"),
-    ("Mattia",),
-    ("Davide",),
-    ("Stefano",),
-    ("Gian Luca", "Gianluca"),
-)
-_IT_GIVEN_F: tuple[tuple[str, ...], ...] = (
-    ("Maria",),
-    ("Anna",),
-    ("Giuseppina",),
-    ("Rosa",),
-    ("Angela",),
-    ("Giovanna",),
-    ("Francesca",),
-    ("Chiara",),
-    ("Sara",),
-    ("Giulia",),
-    ("Elena",),
-    ("Laura",),
-    ("Federica",),
-    ("Martina",),
-    ("Anna Maria", "Annamaria"),
-)
-_IT_FAMILY: tuple[tuple[str, ...], ...] = (
-    *(
-        (s,)
-        for s in (
-            "Rossi",
-            "Russo",
-            "Ferrari",
-            "Esposito",
-            "Bianchi",
-            "Romano",
-            "Colombo",
-            "Ricci",
-            "Marino",
-            "Greco",
-            "Bruno",
-            "Gallo",
-            "Conti",
-            "Mancini",
-            "Costa",
-            "Giordano",
-            "Rizzo",
-            "Lombardi",
-            "Moretti",
-            "Locatelli",
-            "Pesenti",
-            "Rota",
-            "Carminati",
-            "Gervasoni",
-            "Bonfanti",
-            "Mazzoleni",
-            "Capelli",
-            "Ghisleni",
-            "Previtali",
-            "Bonacina",
-            "Ravasio",
-            "Cortinovis",
-            "Ghilardi",
-            "Zanchi",
-            "Belotti",
-            "Brembilla",
-            "Agazzi",
-            "Lazzaroni",
-            "Bergamelli",
-            "Arnoldi",
-            "Facchinetti",
-            "Pezzotta",
-            "Vavassori",
-        )
-    ),
-    ("De Luca", "Deluca", "De-Luca"),
-    ("D'Angelo", "Dangelo", "D Angelo"),
-    ("Dell'Orto", "Dellorto"),
-    ("Della Valle", "Dellavalle"),
-)
-_RO_AL_GIVEN: tuple[tuple[str, str], ...] = (
-    ("Ion", "M"),
-    ("Mihai", "M"),
-    ("Andrei", "M"),
-    ("Gheorghe", "M"),
-    ("Arben", "M"),
-    ("Besnik", "M"),
-    ("Ermal", "M"),
-    ("Elena", "F"),
-    ("Ioana", "F"),
-    ("Mihaela", "F"),
-    ("Elira", "F"),
-    ("Blerta", "F"),
-)
-_RO_AL_FAMILY: tuple[tuple[str, ...], ...] = (
-    ("Popescu",),
-    ("Ionescu",),
-    ("Popa",),
-    ("Stănescu", "Stanescu"),
-    ("Dumitrescu",),
-    ("Munteanu",),
-    ("Hoxha", "Hoxa"),
-    ("Shehu",),
-    ("Gjoni", "Gioni"),
-    ("Krasniqi", "Krasniqui"),
-)
-
-# (birthplace code for the codice fiscale, phone country, share of the population)
-_ORIGINS: dict[str, tuple[str, str, float]] = {
-    "ua": ("Z138", "UA", 0.30),
-    "it": ("A794", "IT", 0.14),
-    "ar": ("Z330", "IT", 0.15),
-    "wa": ("Z343", "IT", 0.15),
-    "la": ("Z611", "IT", 0.10),
-    "sikh": ("Z222", "IT", 0.08),
-    "roal": ("Z129", "IT", 0.08),
-}
-
-# Birthplaces (Belfiore codes) for namesakes' distinct codici fiscali.
-_NAMESAKE_PLACES = ("Z100", "Z101", "Z102", "Z103", "Z104", "Z105", "Z106", "Z107", "Z108", "Z109", "Z110")
-
-# --- Cyrillic → Latin the ways partners write it ----------------------------------------------
-
-# Spellings seen in old passports, school certificates and typed by people themselves.
-_INFORMAL_OPTIONS: dict[str, tuple[str, ...]] = {
-    "а": ("a",),
-    "б": ("b",),
-    "в": ("v", "w"),
-    "г": ("h", "g"),
-    "ґ": ("g",),
-    "д": ("d",),
-    "е": ("e",),
-    "є": ("ye", "ie", "e"),
-    "ж": ("zh",),
-    "з": ("z",),
-    "и": ("y", "i"),
-    "і": ("i",),
-    "ї": ("yi", "i", "ji"),
-    "й": ("y", "i", "j"),
-    "к": ("k",),
-    "л": ("l",),
-    "м": ("m",),
-    "н": ("n",),
-    "о": ("o",),
-    "п": ("p",),
-    "р": ("r",),
-    "с": ("s",),
-    "т": ("t",),
-    "у": ("u",),
-    "ф": ("f",),
-    "х": ("kh", "h"),
-    "ц": ("ts", "tz"),
-    "ч": ("ch",),
-    "ш": ("sh",),
-    "щ": ("shch", "sch"),
-    "ь": ("",),
-    "ю": ("yu", "iu", "ju"),
-    "я": ("ya", "ia", "ja"),
-    "ы": ("y",),
-    "э": ("e",),
-    "ё": ("yo", "e"),
-    "ъ": ("",),
-}
-# Russian internal-passport style (GOST-like), used for Russian given-name forms.
-_RU_PASSPORT: dict[str, str] = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "e",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "й": "y",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ф": "f",
-    "х": "kh",
-    "ц": "ts",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "shch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-    "і": "i",
-    "ї": "yi",
-    "є": "ye",
-    "ґ": "g",
-    "'": "",
-}
-
-
-def _cap(text: str) -> str:
-    return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
-
-
-def _kmu(cyr: str) -> str:
-    return _cap(transliterate_cyrillic(cyr.casefold()))
-
-
-def _informal(cyr: str, rng: random.Random) -> str:
-    out = []
-    for ch in cyr.casefold():
-        if ch == "'":
-            continue
-        options = _INFORMAL_OPTIONS.get(ch)
-        out.append(rng.choice(options) if options else ch)
-    return _cap("".join(out))
-
-
-def _ru_passport(cyr: str) -> str:
-    return _cap("".join(_RU_PASSPORT.get(ch, ch) for ch in cyr.casefold()))
-
-
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+__all__ = ["DedupEvalSet", "DuplicatePair", "make_dedup_evalset"]
 
 
 def _plain(name: str) -> tuple[str, ...]:
     """Name words without accents or case, sorted: how "the same name" is judged here."""
-    return tuple(sorted(_strip_accents(name).casefold().replace("-", " ").split()))
+    return tuple(sorted(strip_accents(name).casefold().replace("-", " ").split()))
 
 
-# --- identifiers --------------------------------------------------------------------------------
-
-_CF_MONTHS = "ABCDEHLMPRST"
-
-
-def _cf_letters(text: str, given: bool) -> str:
-    letters = [c for c in _strip_accents(text).upper() if "A" <= c <= "Z"]
-    cons = [c for c in letters if c not in "AEIOU"]
-    vows = [c for c in letters if c in "AEIOU"]
-    if given and len(cons) >= 4:
-        cons = [cons[0], cons[2], cons[3]]
-    return ("".join(cons + vows) + "XXX")[:3]
-
-
-def make_codice_fiscale(family: str, given: str, sex: str, birth: date, place: str) -> str:
-    """A valid 16-character codice fiscale (official algorithm, check character included)."""
-    day = birth.day + (40 if sex == "F" else 0)
-    body = (
-        _cf_letters(family, False)
-        + _cf_letters(given, True)
-        + f"{birth.year % 100:02d}{_CF_MONTHS[birth.month - 1]}{day:02d}{place}"
-    )
-    return body + cf_check_char(body)
-
+# --- contacts ----------------------------------------------------------------------------------
 
 _IT_MOBILE = (*range(320, 330), *range(330, 340), *range(340, 350), *range(360, 369), *range(380, 390))
 _UA_MOBILE = (50, 63, 66, 67, 68, 73, 93, 95, 96, 97, 98, 99)
@@ -722,9 +152,9 @@ class _Generator:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.next_entity = 0
-        origins = list(_ORIGINS)
+        origins = list(ORIGINS)
         self._origins = origins
-        self._weights = [_ORIGINS[o][2] for o in origins]
+        self._weights = [ORIGINS[o][2] for o in origins]
         self._used_cf: set[str] = set()
         self._seen: set[tuple[tuple[str, ...], date]] = set()
 
@@ -738,15 +168,15 @@ class _Generator:
     def _name(self, origin: str, sex: str | None = None) -> dict[str, object]:
         rng = self.rng
         if origin == "ua":
-            pool = [g for g in _UA_GIVEN if sex is None or g[2] == sex]
+            pool = [g for g in UA_GIVEN if sex is None or g[2] == sex]
             g_cyr, g_ru, sex_ = rng.choice(pool)
-            f_cyr = rng.choice(_UA_FAMILY)
+            f_cyr = rng.choice(UA_FAMILY)
             if sex_ == "F" and f_cyr.endswith("ький"):
                 f_cyr = f_cyr[:-4] + "ька"
             return {
                 "sex": sex_,
-                "family": _kmu(f_cyr),
-                "given": _kmu(g_cyr),
+                "family": kmu(f_cyr),
+                "given": kmu(g_cyr),
                 "family_alts": (),
                 "given_alts": (),
                 "family_cyr": f_cyr,
@@ -756,11 +186,11 @@ class _Generator:
         if origin in ("ar", "wa", "it"):
             sex_ = sex or rng.choice("MF")
             given_pool = {
-                "ar": (_AR_GIVEN_M, _AR_GIVEN_F),
-                "wa": (_WA_GIVEN_M, _WA_GIVEN_F),
-                "it": (_IT_GIVEN_M, _IT_GIVEN_F),
+                "ar": (AR_GIVEN_M, AR_GIVEN_F),
+                "wa": (WA_GIVEN_M, WA_GIVEN_F),
+                "it": (IT_GIVEN_M, IT_GIVEN_F),
             }[origin][0 if sex_ == "M" else 1]
-            fam_pool = {"ar": _AR_FAMILY, "wa": _WA_FAMILY, "it": _IT_FAMILY}[origin]
+            fam_pool = {"ar": AR_FAMILY, "wa": WA_FAMILY, "it": IT_FAMILY}[origin]
             g, f = rng.choice(given_pool), rng.choice(fam_pool)
             extra = ""
             if origin == "wa" and rng.random() < 0.2:  # compound given names: "Mamadou Lamine"
@@ -776,16 +206,16 @@ class _Generator:
             }
         if origin == "la":
             sex_ = sex or rng.choice("MF")
-            given = rng.choice(_LA_GIVEN_M if sex_ == "M" else _LA_GIVEN_F)
-            a, b = rng.sample(_LA_FAMILY, 2)
+            given = rng.choice(LA_GIVEN_M if sex_ == "M" else LA_GIVEN_F)
+            a, b = rng.sample(LA_FAMILY, 2)
             return {"sex": sex_, "family": f"{a} {b}", "given": given, "double_surname": True}
         if origin == "sikh":
-            sikh = [g for g in _SIKH_GIVEN if sex is None or g[1] == sex]
+            sikh = [g for g in SIKH_GIVEN if sex is None or g[1] == sex]
             given, sex_ = rng.choice(sikh)
             return {"sex": sex_, "family": "Singh" if sex_ == "M" else "Kaur", "given": given}
-        pool2 = [g for g in _RO_AL_GIVEN if sex is None or g[1] == sex]
+        pool2 = [g for g in RO_AL_GIVEN if sex is None or g[1] == sex]
         given, sex_ = rng.choice(pool2)
-        f = rng.choice(_RO_AL_FAMILY)
+        f = rng.choice(RO_AL_FAMILY)
         return {"sex": sex_, "family": f[0], "given": given, "family_alts": f[1:]}
 
     def person(self, origin: str | None = None, **override: object) -> _Person:
@@ -808,11 +238,11 @@ class _Generator:
                 break
         self._seen.add(seen)
         sex_ = str(name["sex"])
-        place, country, _ = _ORIGINS[origin]
+        place, country, _ = ORIGINS[origin]
         has_cf = rng.random() < (0.85 if origin == "it" else 0.30)
         cf = None
         if has_cf:
-            cf = make_codice_fiscale(str(name["family"]), str(name["given"]), sex_, birth, place)  # type: ignore[arg-type]
+            cf = tax_code(str(name["family"]), str(name["given"]), sex_, birth, place)  # type: ignore[arg-type]
             if cf in self._used_cf:  # omocodia is handled by the Agenzia, not by us: skip
                 cf = None
             else:
@@ -820,7 +250,7 @@ class _Generator:
         phone = _phone(rng, country) if rng.random() < 0.7 else None
         email = None
         if rng.random() < 0.35:
-            local = _strip_accents(f"{name['given']}.{name['family']}").casefold().replace(" ", "").replace("'", "")
+            local = strip_accents(f"{name['given']}.{name['family']}").casefold().replace(" ", "").replace("'", "")
             email = f"{local}{rng.randrange(100)}@{rng.choice(('gmail.com', 'libero.it', 'yahoo.com', 'ukr.net'))}"
         p = _Person(
             entity=self.next_entity,
@@ -869,14 +299,14 @@ class _Generator:
             if mode == "cyrillic":
                 return p.family_cyr, p.given_cyr
             if mode == "russian" and p.given_ru:
-                return _ru_passport(p.family_cyr), _ru_passport(p.given_ru)
-            return _informal(p.family_cyr, rng), _informal(p.given_cyr, rng)
+                return ru_passport(p.family_cyr), ru_passport(p.given_ru)
+            return informal(p.family_cyr, rng), informal(p.given_cyr, rng)
         family = rng.choice(p.family_alts) if p.family_alts and rng.random() < 0.7 else p.family
         given = p.given
         if p.given_alts and (family == p.family or rng.random() < 0.5):
             given = rng.choice(p.given_alts) + p.given_extra
         if (family, given) == (p.family, p.given):
-            family, given = _strip_accents(family), _strip_accents(given)
+            family, given = strip_accents(family), strip_accents(given)
             if (family, given) == (p.family, p.given):
                 family, given = family.upper(), given.upper()
         return family, given
@@ -973,11 +403,11 @@ class _Generator:
         # namesake: same name and birth date, distinct tax codes (only codes tell them apart)
         q = self.person(p.origin, birth=p.birth, sex=p.sex)
         q.family, q.given, q.family_cyr, q.given_cyr = p.family, p.given, p.family_cyr, p.given_cyr
-        place = _ORIGINS[p.origin][0]
-        p.cf = p.cf or make_codice_fiscale(p.family, p.given, p.sex, p.birth, place)
+        place = ORIGINS[p.origin][0]
+        p.cf = p.cf or tax_code(p.family, p.given, p.sex, p.birth, place)
         # Same name, sex and birth date: only the birthplace part of the code differs.
-        for other_place in _NAMESAKE_PLACES:
-            q.cf = make_codice_fiscale(p.family, p.given, p.sex, p.birth, other_place)
+        for other_place in NAMESAKE_PLACES:
+            q.cf = tax_code(p.family, p.given, p.sex, p.birth, other_place)
             if q.cf not in self._used_cf:
                 break
         self._used_cf.update((p.cf, q.cf or ""))

@@ -1,0 +1,272 @@
+"""The providers' register file: enrolment, attendance, completion, internship and hire of a measure."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.cases import Case
+from models.enums import OrgKind, OutcomeKind, State
+from models.exchange import Outcome
+from models.people import Organisation
+from models.policy import MeasureKind, MeasureStatus, PolicyMeasure, TrainingOffer
+from tasks.core.transitions import transition
+from tasks.files.imports import RowRejected, import_rows, start_import
+from tasks.files.rows import safe_value
+from tasks.files.tabular import parse_date
+from tasks.policy.measures import dul_success, hire_attributed, policy_kind
+from tasks.policy.register import ACTOR, add_event
+from tasks.policy.rules import PolicyRules, load_policies
+from tasks.policy.training import int_in
+
+# --------------------------------------------------------------------------------------------
+# The provider's register: enrolment, attendance, completion, internship, hire
+
+
+_PROGRESS = {
+    "iscritto": MeasureStatus.STARTED,
+    "iscritta": MeasureStatus.STARTED,
+    "iscrizione": MeasureStatus.STARTED,
+    "avviato": MeasureStatus.STARTED,
+    "avviata": MeasureStatus.STARTED,
+    "avvio": MeasureStatus.STARTED,
+    "started": MeasureStatus.STARTED,
+    "frequenza": MeasureStatus.STARTED,  # attendance update: stays started, hours recorded
+    "presenze": MeasureStatus.STARTED,
+    "completato": MeasureStatus.COMPLETED,
+    "completata": MeasureStatus.COMPLETED,
+    "concluso": MeasureStatus.COMPLETED,
+    "conclusa": MeasureStatus.COMPLETED,
+    "completed": MeasureStatus.COMPLETED,
+    "tirocinio": MeasureStatus.INTERNSHIP,
+    "internship": MeasureStatus.INTERNSHIP,
+    "assunto": MeasureStatus.HIRED,
+    "assunta": MeasureStatus.HIRED,
+    "hired": MeasureStatus.HIRED,
+    "ritirato": MeasureStatus.DROPPED,
+    "ritirata": MeasureStatus.DROPPED,
+    "abbandono": MeasureStatus.DROPPED,
+    "dropped": MeasureStatus.DROPPED,
+}
+_ATTENDANCE = {"frequenza", "presenze"}
+_FROM: dict[MeasureStatus, tuple[MeasureStatus, ...]] = {
+    MeasureStatus.STARTED: (MeasureStatus.CHOSEN, MeasureStatus.STARTED),
+    MeasureStatus.COMPLETED: (MeasureStatus.STARTED,),
+    MeasureStatus.INTERNSHIP: (MeasureStatus.STARTED, MeasureStatus.COMPLETED),
+    MeasureStatus.HIRED: (MeasureStatus.STARTED, MeasureStatus.COMPLETED, MeasureStatus.INTERNSHIP),
+    MeasureStatus.DROPPED: (
+        MeasureStatus.CHOSEN,
+        MeasureStatus.STARTED,
+        MeasureStatus.COMPLETED,
+        MeasureStatus.INTERNSHIP,
+    ),
+}
+STATUS_IT = {
+    MeasureStatus.PROPOSED: "proposta",
+    MeasureStatus.CHOSEN: "scelta, non ancora avviata",
+    MeasureStatus.NOT_CHOSEN: "non scelta",
+    MeasureStatus.STARTED: "avviata",
+    MeasureStatus.COMPLETED: "completata",
+    MeasureStatus.INTERNSHIP: "in tirocinio",
+    MeasureStatus.HIRED: "conclusa con assunzione",
+    MeasureStatus.DROPPED: "interrotta",
+}
+
+
+def _progress_target(session: Session, raw: dict[str, Any]) -> tuple[Case, PolicyMeasure, str]:
+    code = str(raw.get("case_code") or "").strip().upper()
+    case = session.exec(select(Case).where(Case.code == code)).first()
+    if case is None or case.id is None:
+        raise RowRejected("case_code", f"pratica {safe_value(code)[:20]} inesistente")
+    wanted = str(raw.get("measure") or "").strip()
+    measures = session.exec(
+        select(PolicyMeasure).where(
+            PolicyMeasure.case_id == case.id,
+            col(PolicyMeasure.status).not_in([MeasureStatus.PROPOSED, MeasureStatus.NOT_CHOSEN]),
+        )
+    ).all()
+    measure = next(
+        (m for m in measures if wanted and wanted.casefold() in (m.code.casefold(), m.code.split(":")[-1].casefold())),
+        None,
+    )
+    if measure is None:
+        active = ", ".join(m.code for m in measures) or "nessuna"
+        raise RowRejected(
+            "measure", f"misura «{safe_value(wanted)[:40]}» non assegnata alla pratica {code} (assegnate: {active})"
+        )
+    event = str(raw.get("event") or "").strip().casefold()
+    if event not in _PROGRESS:
+        raise RowRejected(
+            "event", "evento non riconosciuto (iscritto, frequenza, completato, tirocinio, assunto, ritirato)"
+        )
+    return case, measure, event
+
+
+def _optional_int(raw: dict[str, Any], name: str, what: str) -> int | None:
+    if raw.get(name) in (None, ""):
+        return None
+    try:
+        return int_in(raw[name], 0, 10000, what)
+    except ValueError as exc:
+        raise RowRejected(name, str(exc)) from None
+
+
+def _apply_progress(
+    session: Session,
+    case: Case,
+    measure: PolicyMeasure,
+    event: str,
+    raw: dict[str, Any],
+    rules: PolicyRules,
+    flow_run_id: str | None,
+) -> str:
+    """Validate then apply one register row; returns the counter key. Nothing is written
+    unless every check passed."""
+    target = _PROGRESS[event]
+    if measure.status not in _FROM[target]:
+        raise RowRejected("event", f"evento «{event}» non possibile: la misura è {STATUS_IT[measure.status]}")
+    try:
+        day = parse_date(raw.get("occurred_on")) if raw.get("occurred_on") not in (None, "") else None
+    except ValueError as exc:
+        raise RowRejected("occurred_on", str(exc)) from None
+    if day is None:
+        raise RowRejected("occurred_on", "data dell'evento obbligatoria (gg/mm/aaaa)")
+    hours = _optional_int(raw, "hours", "ore frequentate")
+    offer = session.get(TrainingOffer, measure.training_offer_id) if measure.training_offer_id else None
+    if offer is not None and hours is not None and hours > offer.hours:
+        raise RowRejected("hours", f"ore frequentate {hours} oltre le {offer.hours} del corso")
+    detail = measure.code
+    if target is MeasureStatus.STARTED and event in _ATTENDANCE:
+        if measure.status is not MeasureStatus.STARTED:
+            raise RowRejected("event", "presenze registrate prima dell'iscrizione: inviare prima la riga «iscritto»")
+        if hours is None:
+            raise RowRejected("hours", "ore frequentate obbligatorie per l'evento «frequenza»")
+        measure.hours_attended = max(measure.hours_attended, hours)
+        session.add(measure)
+        add_event(session, case, "attendance", day, measure=measure, detail=f"{hours} ore", flow_run_id=flow_run_id)
+        return "attendance"
+    if target is MeasureStatus.COMPLETED and offer is not None:
+        attended = max(measure.hours_attended, hours or 0)
+        need = offer.hours * rules.training.min_attendance_pct / 100
+        if attended < need:
+            raise RowRejected(
+                "hours",
+                f"frequenza {attended}/{offer.hours} ore, sotto il {rules.training.min_attendance_pct}%: "
+                "corso non completato (registrare «ritirato» o le ore mancanti)",
+            )
+        measure.hours_attended = attended
+        measure.allowance_due = offer.allowance
+    if target is MeasureStatus.HIRED:
+        return _apply_hire(session, case, measure, day, raw, rules, flow_run_id)
+    if target is MeasureStatus.STARTED:
+        measure.started_on = day
+        end = offer.ends_on if offer is not None and offer.ends_on else None
+        measure.expected_end = end or day + timedelta(days=_duration(measure, rules))
+    elif target is MeasureStatus.COMPLETED:
+        measure.completed_on = day
+    elif target is MeasureStatus.INTERNSHIP:
+        measure.internship_on = day
+    measure.status = target
+    session.add(measure)
+    kind = {"started": "enrolled"}.get(target.value, target.value)
+    add_event(session, case, kind, day, measure=measure, detail=detail, flow_run_id=flow_run_id)
+    return kind
+
+
+def _duration(measure: PolicyMeasure, rules: PolicyRules) -> int:
+    by_kind = {
+        MeasureKind.GOL: rules.gol.duration_days,
+        MeasureKind.DUL: rules.dul.duration_days,
+        MeasureKind.GARANZIA_GIOVANI: rules.garanzia_giovani.duration_days,
+        MeasureKind.TRAINING: rules.training.duration_days,
+    }
+    if measure.kind in by_kind:
+        return by_kind[measure.kind]
+    project = next((p for p in rules.territorial if f"territorial:{p.code}" == measure.code), None)
+    return project.duration_days if project else 90
+
+
+def _apply_hire(
+    session: Session,
+    case: Case,
+    measure: PolicyMeasure,
+    day: date,
+    raw: dict[str, Any],
+    rules: PolicyRules,
+    flow_run_id: str | None,
+) -> str:
+    """Hire: Outcome + POLICY → HIRED; the measure becomes the case's route when the hire
+    starts within the outcome window of the measure's start."""
+    company = str(raw.get("company") or "").strip()
+    org = session.get(Organisation, company) if company else None
+    if org is None or org.kind is not OrgKind.COMPANY:
+        raise RowRejected("company", "azienda obbligatoria per «assunto» (codice azienda della rete, es. COMP-…)")
+    length = _optional_int(raw, "length_days", "durata del contratto in giorni")
+    contract = str(raw.get("contract") or "").strip() or None
+    if case.state is not State.POLICY:
+        raise RowRejected("case_code", f"pratica {case.code} non è in politica attiva (stato: {case.state.value})")
+    assert case.id is not None and measure.started_on is not None
+    attributed = hire_attributed(measure.started_on, day, rules)
+    measure.status = MeasureStatus.HIRED
+    measure.hired_on, measure.contract_days = day, length
+    if measure.kind is MeasureKind.DUL:
+        measure.success = dul_success(contract, length, rules).ok
+    else:
+        measure.success = attributed.ok
+    session.add(measure)
+    session.add(
+        Outcome(
+            case_id=case.id,
+            kind=OutcomeKind.HIRED,
+            company_code=org.code,
+            contract_type=contract,
+            start=day,
+            length_days=length,
+            policy=policy_kind(measure.kind) if attributed.ok else None,
+        )
+    )
+    if attributed.ok:
+        case.route = measure.code
+        session.add(case)
+    add_event(
+        session,
+        case,
+        "hired",
+        day,
+        measure=measure,
+        detail=f"{org.code}:{'attribuita' if attributed.ok else 'oltre finestra'}",
+        flow_run_id=flow_run_id,
+    )
+    transition(session, case, State.HIRED, actor=ACTOR, reason=f"policy:{measure.code}"[:200], flow_run_id=flow_run_id)
+    return "hired"
+
+
+def record_progress_file(
+    session: Session, path: Path, sender_code: str, *, flow_run_id: str | None = None
+) -> dict[str, int]:
+    """A provider's register (one event per row). Each row is checked in full before it
+    writes; rejected rows are kept with column and reason and reported to the sender."""
+    imp, table = start_import(
+        session,
+        path,
+        kind="training_progress",
+        sender_code=sender_code,
+        required=["case_code", "measure", "event"],
+        record_kind="progress",
+    )
+    if table is None:
+        return {"already_imported": 1}
+    rules = load_policies()
+    Target = tuple[dict[str, Any], Case, PolicyMeasure, str]
+
+    def check(raw: dict[str, Any]) -> Target:
+        return (raw, *_progress_target(session, raw))
+
+    def apply(_number: int, target: Target) -> str:
+        raw, case, measure, event = target
+        return _apply_progress(session, case, measure, event, raw, rules, flow_run_id)
+
+    return dict(import_rows(session, imp, table, check, apply))

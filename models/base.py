@@ -9,10 +9,6 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlalchemy import Enum as SAEnum
 
-from models.clock import utcnow
-
-__all__ = ["enum_column", "insert_values", "json_column", "new_token", "utcnow"]
-
 
 def new_token() -> str:
     """A random pseudonymous key (no meaning, not derivable from the person)."""

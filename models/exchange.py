@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import enum_column, json_column, utcnow
+from models.base import enum_column, json_column
+from models.clock import utcnow
 from models.enums import Cefr, InterestAnswer, Licence, OutcomeKind, PolicyKind
 
 

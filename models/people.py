@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import enum_column, json_column, new_token, utcnow
+from models.base import enum_column, json_column, new_token
+from models.clock import utcnow
 from models.enums import Channel, ConsentPurpose, Language, OrgKind
 
 

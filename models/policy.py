@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from models.base import enum_column, json_column, utcnow
+from models.base import enum_column, json_column
+from models.clock import utcnow
 
 
 class MeasureKind(StrEnum):

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from config.data import load_organisations
 from config.settings import get_settings
-from models.base import utcnow
 from models.cases import Case, Profile
+from models.clock import utcnow
 from models.enums import ConsentPurpose, OrgKind, State
 from models.exchange import DispatchBatch, DispatchItem
 from tasks.core.consent import valid_consent_clause

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
 from models.cases import Case
+from models.clock import utcnow
 from models.enums import ConsentPurpose, InterestAnswer, State
 from models.exchange import Interest, Vacancy
 from models.people import Organisation, Person

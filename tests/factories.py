@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from config.settings import Settings
 from models.cases import Case, CaseEvent, Profile
+from models.clock import utcnow
 from models.enums import Cefr, ConsentPurpose, Licence, OutboxStatus, State
 from models.ops import Outbox
 from models.people import Person, PersonKey, Referral
@@ -21,7 +22,6 @@ from tasks.core.consent import grant_consent
 from tasks.core.partners import sync_organisations
 from tasks.core.transitions import transition
 from tasks.mail.drain import DrainReport, drain_outbox
-from tasks.mail.outbox import db_now
 
 _seq = count(1)
 
@@ -88,7 +88,7 @@ def make_due(engine: Engine) -> None:
     """Time travel past every backoff: each pending row becomes due now."""
     with Session(engine) as session:
         for row in session.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING)).all():
-            row.next_attempt_at = db_now() - timedelta(seconds=1)
+            row.next_attempt_at = utcnow() - timedelta(seconds=1)
             session.add(row)
         session.commit()
 

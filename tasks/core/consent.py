@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
-from models.base import utcnow
+from models.clock import utcnow
 from models.enums import ConsentPurpose
 from models.people import Consent
 from tasks.runtime.db import in_chunks

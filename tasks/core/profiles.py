@@ -4,20 +4,44 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from config.data import load_taxonomy
 from models.cases import Case, Profile
 
 
-def profile_row(case: Case, profile: Profile) -> dict[str, Any]:
-    """What an employer sees of one person: competences only, addressed by case code."""
+class ProfilePublic(BaseModel):
+    """One profile as employers, Confindustria and the portal see it: addressed by case code,
+    competences only. It has no field that could carry a name, a contact or a birth date, so
+    nothing built from it can leak one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    profile_code: str
+    occupations: str
+    experience_years: int
+    italian: str
+    licence: str
+    education: str
+    availability: str
+    area: str
+
+
+def public_profile(case: Case, profile: Profile) -> ProfilePublic:
+    """The public profile of ``case`` (occupation labels in Italian with their ISCO codes)."""
     tax = load_taxonomy().by_code
-    return {
-        "profile_code": case.code,
-        "occupations": ", ".join(f"{tax[c].it} ({c})" if c in tax else c for c in profile.occupations),
-        "experience_years": profile.experience_years,
-        "italian": profile.italian.value,
-        "licence": profile.licence.value,
-        "education": f"ISCED {profile.education.value}",
-        "availability": profile.availability + (", turni" if profile.shifts else ""),
-        "area": profile.area or "",
-    }
+    return ProfilePublic(
+        profile_code=case.code,
+        occupations=", ".join(f"{tax[c].it} ({c})" if c in tax else c for c in profile.occupations),
+        experience_years=profile.experience_years,
+        italian=profile.italian.value,
+        licence=profile.licence.value,
+        education=f"ISCED {profile.education.value}",
+        availability=profile.availability + (", turni" if profile.shifts else ""),
+        area=profile.area or "",
+    )
+
+
+def profile_row(case: Case, profile: Profile) -> dict[str, Any]:
+    """The public profile as a spreadsheet/template row."""
+    return public_profile(case, profile).model_dump()

@@ -9,8 +9,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from models.base import utcnow
 from models.cases import Case, CaseEvent
+from models.clock import utcnow
 from models.enums import ConsentPurpose, State
 from models.state_machine import ConcurrentTransition, TransitionFacts, check_transition
 from tasks.core.consent import consenting_persons

@@ -31,8 +31,8 @@ from tasks.mail.outbox import (
     AlertTargets,
     alert_failures,
     coordinator_targets,
-    db_now,
     settle_in_flight,
+    utcnow,
 )
 
 _log = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ class _Drainer:
             row,
             OutboxStatus.PENDING,
             status=OutboxStatus.SENDING,
-            sending_at=db_now(),
+            sending_at=utcnow(),
             attempts=row.attempts + 1,
         )
         self.commit()
@@ -247,7 +247,7 @@ class _Drainer:
             row,
             OutboxStatus.SENDING,
             status=OutboxStatus.SENT,
-            sent_at=db_now(),
+            sent_at=utcnow(),
             server_reply=reply[:ERROR_MAX],
             message_id=message_id,
             last_error=None,
@@ -258,7 +258,7 @@ class _Drainer:
                 row,
                 OutboxStatus.FAILED,
                 status=OutboxStatus.SENT,
-                sent_at=db_now(),
+                sent_at=utcnow(),
                 server_reply=reply[:ERROR_MAX],
                 message_id=message_id,
             )
@@ -289,7 +289,7 @@ class _Drainer:
             status=OutboxStatus.PENDING,
             attempts=attempts,
             last_error=error[:ERROR_MAX],
-            next_attempt_at=db_now() + backoff_delay(attempts),
+            next_attempt_at=utcnow() + backoff_delay(attempts),
         )
         if moved:
             self.report.retried += 1
@@ -405,7 +405,7 @@ class _Drainer:
 def _due_rows(session: Session, *, limit: int, with_consent: bool) -> list[Outbox]:
     stmt = (
         select(Outbox)
-        .where(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= db_now())
+        .where(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= utcnow())
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
     )

@@ -35,16 +35,17 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.base import insert_values, utcnow
+from models.base import insert_values
 from models.cases import Case
+from models.clock import utcnow
 from models.enums import OrgKind, OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from models.people import Organisation
@@ -68,22 +69,6 @@ FAIL_INVALID = "invalid"
 
 # Who gets failure alerts: (formatted address, organisation code) pairs.
 AlertTargets = Callable[[Session], Sequence[tuple[str, str]]]
-
-
-def _column_is_aware() -> bool:
-    """True when the outbox datetime columns store aware values (SQLModel >= 0.0.50 default)."""
-    column_type = Outbox.__table__.c.next_attempt_at.type  # type: ignore[attr-defined]
-    return bool(getattr(column_type, "timezone", False))
-
-
-def db_now() -> datetime:
-    """UTC now in the form the outbox columns accept: aware or naive, as the table declares.
-
-    ``models.base.utcnow`` is naive; SQLModel's UTCDateTime columns refuse naive values, so
-    everything the outbox writes or compares goes through here.
-    """
-    now = utcnow()
-    return now.replace(tzinfo=UTC) if _column_is_aware() else now
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,7 +133,7 @@ def _outbox_values(session: Session, spec: EmailSpec) -> dict[str, Any]:
     if reply_to is None:
         reply_to = office_reply_to(session, spec.case_code, spec.recipient)
     purpose = spec.consent_purpose.value if isinstance(spec.consent_purpose, Enum) else spec.consent_purpose
-    now = db_now()
+    now = utcnow()
     return insert_values(
         Outbox,
         key=spec.key,
@@ -271,7 +256,7 @@ def settle_in_flight(session: Session, *, older_than: timedelta = IN_FLIGHT_TIME
     Resending them could deliver twice (the server may have queued the message before the
     process died), so a coordinator alert replaces the resend. Commits.
     """
-    cutoff = db_now() - older_than
+    cutoff = utcnow() - older_than
     stale = session.exec(
         select(Outbox).where(col(Outbox.status) == OutboxStatus.SENDING, col(Outbox.sending_at) <= cutoff)
     ).all()
@@ -331,7 +316,7 @@ def alert_failures(session: Session, targets: AlertTargets | None = coordinator_
     if not failed:
         session.commit()  # end the read transaction (SQLite: release the lock before any network wait)
         return []
-    now = db_now()
+    now = utcnow()
     to_alert = [r for r in failed if r.kind != ALERT_KIND]
     for row in failed:
         if row.kind == ALERT_KIND:
@@ -366,14 +351,3 @@ def alert_failures(session: Session, targets: AlertTargets | None = coordinator_
                 session.add(row)
     session.commit()
     return created
-
-
-def due_count(session: Session, *, now: datetime | None = None) -> int:
-    """How many rows are pending and due (for the drain's scheduling and the dashboard)."""
-    moment = now or db_now()
-    count = session.exec(
-        select(func.count())
-        .select_from(Outbox)
-        .where(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= moment)
-    ).one()
-    return int(count)

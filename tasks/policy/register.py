@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
 from models.cases import Case, Profile
+from models.clock import utcnow
 from models.enums import OrgKind, State
 from models.exchange import Vacancy
 from models.people import Organisation

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
 from models.cases import Case
+from models.clock import utcnow
 from models.enums import ConsentPurpose, Language, OutboxStatus, State
 from models.ops import ImportRow, Outbox
 from models.people import Person, PersonKey, Referral

@@ -13,8 +13,8 @@ from sqlalchemy import or_
 from sqlmodel import Session, SQLModel, col, select
 
 from config.settings import get_settings
-from models.base import utcnow
 from models.cases import Assessment, Case, CaseEvent, Enrollment, Profile
+from models.clock import utcnow
 from models.enums import OutboxStatus
 from models.exchange import DispatchBatch, DispatchItem, Interest, Match, Outcome
 from models.ops import AuditLog, Outbox

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
 from models.cases import Case
+from models.clock import utcnow
 from models.enums import State
 from models.forms import DedupDecisionRow
 from models.ops import DedupReview

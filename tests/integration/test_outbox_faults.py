@@ -21,11 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import PROJECT_ROOT, Settings
+from models.clock import utcnow
 from models.enums import OutboxStatus
 from models.ops import Outbox
 from tasks.mail.drain import DrainReport
 from tasks.mail.message import format_address
-from tasks.mail.outbox import db_now, enqueue_email
+from tasks.mail.outbox import enqueue_email
 from tasks.mail.smtp_sink import MailSink, free_port
 from tests.conftest import smtp_settings
 from tests.factories import drain, make_due, seed_partners
@@ -149,7 +150,7 @@ def test_b_temporary_421_and_451_replies(db: Engine, sink: MailSink, tmp_path: P
     keys = enqueue(db, 8)
     sink.fail_next(2, code=451)
     sink.fail_next(1, code=421, message="4.3.2 Service shutting down")
-    before = db_now()
+    before = utcnow()
     report = drain(db, settings)
     assert (report.sent, report.retried, report.failed) == (5, 3, 0)
     assert sink.connections == 2  # 421 closes the line: one reconnect, then the batch goes on
@@ -279,7 +280,7 @@ def _migration_round_trip(url: str) -> None:
         keys = enqueue(engine, 1)
         with Session(engine) as session:
             row = session.exec(select(Outbox).where(Outbox.key == keys[0])).one()
-            row.status, row.sending_at, row.failure = OutboxStatus.SENDING, db_now(), "uncertain"
+            row.status, row.sending_at, row.failure = OutboxStatus.SENDING, utcnow(), "uncertain"
             session.add(row)
             session.commit()
         assert statuses(engine, OutboxStatus.SENDING).keys() == set(keys)

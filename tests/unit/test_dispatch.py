@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from models.base import utcnow
 from models.cases import Case
+from models.clock import utcnow
 from models.enums import State
 from models.exchange import DispatchBatch, DispatchItem
 from models.ops import Outbox

@@ -21,13 +21,14 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 import models  # noqa: F401  (registers every table on the metadata)
 from config.settings import Settings
+from models.clock import utcnow
 from models.enums import ConsentPurpose, OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from models.people import Organisation
 from tasks.files.sheets import profiles_xlsx
 from tasks.mail.drain import DrainReport, backoff_delay, drain_outbox
 from tasks.mail.message import MailAttachment, format_address
-from tasks.mail.outbox import EmailSpec, cancel_pending, db_now, enqueue_email, enqueue_emails
+from tasks.mail.outbox import EmailSpec, cancel_pending, enqueue_email, enqueue_emails
 from tasks.mail.smtp_sink import MailSink, free_port
 from tasks.runtime.db import make_engine, migrate
 from tests.conftest import smtp_settings
@@ -213,7 +214,7 @@ def test_drain_sends_each_row_once_over_one_connection(engine: Engine, sink: Mai
 def test_transient_451_is_retried_then_sent_once(engine: Engine, sink: MailSink, settings: Settings) -> None:
     (key,) = enqueue_appointments(engine, 1)
     sink.fail_next(1, code=451)
-    before = db_now()
+    before = utcnow()
     report = drain(engine, settings)
     assert report.retried == 1 and report.sent == 0
     row = rows(engine)[key]
@@ -245,7 +246,7 @@ def test_server_down_retries_later_and_loses_nothing(engine: Engine, tmp_path: P
     port = free_port()
     settings = smtp_settings(port, tmp_path, outbox_max_attempts=5)
     keys = enqueue_appointments(engine, 3)
-    before = db_now()
+    before = utcnow()
     report = drain(engine, settings)
     assert report == DrainReport(retried=3)
     for row in rows(engine).values():

@@ -4,6 +4,7 @@ flow runs, suspended forms and their inputs. Prefect is imported lazily (flow-ru
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 
@@ -14,20 +15,47 @@ def read_flow_run(run_id: Any) -> Any:
         return client.read_flow_run(run_id)
 
 
-def form_inputs(run_id: Any, field: str | None = None) -> list[dict[str, Any]]:
+#: How long a reader waits for a paused form's schema (Prefect saves it after the PAUSED state).
+FORM_SCHEMA_TIMEOUT = 30.0
+
+
+class FormNotReady(TimeoutError):
+    """A suspended run's form has no schema yet: Prefect proposes PAUSED first and saves the
+    run-input schema afterwards, so a reader that sees PAUSED at once can be too early."""
+
+
+def form_inputs(run_id: Any, field: str | None = None, *, timeout: float = FORM_SCHEMA_TIMEOUT) -> list[dict[str, Any]]:
     """The rows the suspended form is asking about (its pre-filled list: codes only).
 
-    ``field`` names the form's list field; by default the first list-valued one.
+    ``field`` names the form's list field; by default the first list-valued one. Waits (at most
+    ``timeout`` seconds) for Prefect to save the form's schema, then raises :class:`FormNotReady`.
     """
-    from prefect import get_client
-
-    with get_client(sync_client=True) as client:
-        flow_run = client.read_flow_run(run_id)
-        keyset: Any = flow_run.state.state_details.run_input_keyset  # type: ignore[union-attr]
-        schema = client.read_flow_run_input(flow_run_id=run_id, key=keyset["schema"])
-    props = json.loads(schema)["properties"]
+    props = json.loads(_form_schema(run_id, timeout))["properties"]
     name = field or next(k for k, v in props.items() if isinstance(v.get("default"), list))
     return list(props[name]["default"])
+
+
+def _form_schema(run_id: Any, timeout: float) -> str:
+    import httpx
+    from prefect import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            flow_run = client.read_flow_run(run_id)
+            keyset = flow_run.state.state_details.run_input_keyset if flow_run.state else None
+            if keyset:
+                try:
+                    return str(client.read_flow_run_input(flow_run_id=run_id, key=keyset["schema"]))
+                except httpx.HTTPStatusError as exc:
+                    if exc.response.status_code != 404:
+                        raise
+            if time.monotonic() >= deadline:
+                raise FormNotReady(
+                    f"Il modulo dell'esecuzione {run_id} non è ancora pronto dopo {timeout:.0f} s "
+                    "(Prefect non ne ha salvato lo schema): riprovare tra un minuto con `incontro forms`."
+                )
+            time.sleep(0.25)
 
 
 def deployment_runs(name: str, types: list[Any]) -> list[Any]:

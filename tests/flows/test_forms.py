@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from uuid import UUID
 
 import pytest
 from prefect import flow, get_client
@@ -27,12 +29,26 @@ def _form_race() -> None:
     """Only a flow to create runs of."""
 
 
+@pytest.fixture(autouse=True)
+def _delete_runs() -> Iterator[list[str]]:
+    """Other flow tests answer "the first paused run": leave none of ours behind."""
+    yield _CREATED
+    with get_client(sync_client=True) as client:
+        for run_id in _CREATED:
+            client.delete_flow_run(UUID(run_id))
+    _CREATED.clear()
+
+
+_CREATED: list[str] = []
+
+
 def _paused_run_without_schema() -> tuple[str, dict[str, str]]:
     with get_client(sync_client=True) as client:
         run = client.create_flow_run(_form_race)
         state = Paused(pause_key="form-1")
         keyset = keyset_from_paused_state(state)
         state.state_details.run_input_keyset = keyset
+        _CREATED.append(str(run.id))
         client.set_flow_run_state(run.id, state, force=True)
         return str(run.id), keyset
 

@@ -8,7 +8,7 @@ the RFC 5322 message is built at send time by :mod:`tasks.mail.message`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -177,29 +177,14 @@ class RenderedEmail:
     language: str = DEFAULT_LANGUAGE
 
 
-@pass_context
-def _f_date_long(ctx: Context, value: Any) -> str:
-    return format_date_long(value, ctx.get("lang", DEFAULT_LANGUAGE))
+def _in_language(formatter: Callable[[Any, str], str]) -> Callable[[Context, Any], str]:
+    """A Jinja filter formatting its value in the rendered email's language (``lang``)."""
 
+    @pass_context
+    def render(ctx: Context, value: Any) -> str:
+        return formatter(value, ctx.get("lang", DEFAULT_LANGUAGE))
 
-@pass_context
-def _f_datetime_long(ctx: Context, value: Any) -> str:
-    return format_datetime_long(value, ctx.get("lang", DEFAULT_LANGUAGE))
-
-
-@pass_context
-def _f_number(ctx: Context, value: Any) -> str:
-    return format_number(value, ctx.get("lang", DEFAULT_LANGUAGE))
-
-
-@pass_context
-def _f_month(ctx: Context, value: Any) -> str:
-    return format_month(value, ctx.get("lang", DEFAULT_LANGUAGE))
-
-
-@pass_context
-def _f_percent(ctx: Context, value: Any) -> str:
-    return format_percent(value, ctx.get("lang", DEFAULT_LANGUAGE))
+    return render
 
 
 def _is_html(name: str | None) -> bool:
@@ -218,12 +203,12 @@ def get_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        date_long=_f_date_long,
-        datetime_long=_f_datetime_long,
+        date_long=_in_language(format_date_long),
+        datetime_long=_in_language(format_datetime_long),
         datetime_short=format_datetime_short,
-        month_long=_f_month,
-        number=_f_number,
-        percent=_f_percent,
+        month_long=_in_language(format_month),
+        number=_in_language(format_number),
+        percent=_in_language(format_percent),
         listing=listing,
         codes_summary=codes_summary,
         state_label=state_label,

@@ -29,7 +29,7 @@ def list_pending_forms() -> list[dict[str, Any]]:
     """Suspended runs waiting for an operator: run id, form kind, office, since, case codes."""
     from prefect import get_client
 
-    from tasks.runtime.prefect_api import form_inputs, paused_runs
+    from tasks.runtime.prefect_api import FormNotReady, form_inputs, paused_runs
 
     forms = []
     names: dict[Any, str] = {}
@@ -40,9 +40,11 @@ def list_pending_forms() -> list[dict[str, Any]]:
         kind = names.get(run.deployment_id, "modulo")
         rows = []
         try:
-            rows = form_inputs(run.id)
+            rows = form_inputs(run.id, timeout=5)
         except (KeyError, TypeError):
             rows = []  # a form without case rows (e.g. approvals by vacancy)
+        except FormNotReady:
+            rows = []  # paused this instant, schema not saved yet: its codes come at the next sweep
         since = (run.state.timestamp if run.state else run.created).date()
         forms.append(
             {

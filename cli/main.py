@@ -128,22 +128,68 @@ def cmd_forms(_args: argparse.Namespace) -> int:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    """Answer a pending form from a JSON file, or accept its pre-filled suggestion."""
-    from deploy.client import resume
-    from tasks.runtime.prefect_api import form_inputs
+    """Answer a pending form from a JSON file, or accept its pre-filled suggestion (once)."""
+    from tasks.runtime.prefect_api import FormAlreadyAnswered, FormNotWaiting, FormRefused, answer_form, form_inputs
 
-    if args.file:
-        answer = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    elif args.defaults:
-        answer = {"results": form_inputs(args.run_id)}
-    else:
+    if not args.file and not args.defaults:
         raise CliError("indicare --file risposte.json oppure --defaults")
     try:
-        resume(args.run_id, answer)
-    except Exception as exc:
-        raise CliError(f"risposta rifiutata: {exc}") from None
+        if args.file:
+            answer = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        else:
+            try:
+                answer = {"results": form_inputs(args.run_id)}
+            except FormNotWaiting:
+                answer = {}  # not paused: answer_form says since when, and by whom if known
+        answer_form(args.run_id, answer)
+    except FormAlreadyAnswered as exc:
+        raise CliError(_already_answered(args.run_id, exc.answered_at)) from None
+    except FormRefused as exc:
+        raise CliError(f"risposta rifiutata dal server (non corrisponde al modulo): {exc}") from None
+    _record_answer(args.run_id)
     _out(f"modulo {args.run_id} inviato")
     return 0
+
+
+def _actor() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _record_answer(run_id: str) -> None:
+    """Who answered which form, in the application database (never in Prefect's)."""
+    from sqlmodel import Session
+
+    from tasks.core.audit import audit_read
+    from tasks.runtime.db import get_engine
+
+    with Session(get_engine()) as session:
+        audit_read(session, actor=_actor(), case_code=None, purpose=f"modulo {run_id}", action="form_answer")
+        session.commit()
+
+
+def _already_answered(run_id: str, answered_at: Any) -> str:
+    from sqlmodel import Session, col, select
+
+    from models.clock import in_rome
+    from models.ops import AuditLog
+    from tasks.runtime.db import get_engine
+
+    with Session(get_engine()) as session:
+        row = session.exec(
+            select(AuditLog)
+            .where(AuditLog.action == "form_answer", AuditLog.purpose == f"modulo {run_id}")
+            .order_by(col(AuditLog.id))
+        ).first()
+    when = answered_at or (row.at if row else None)
+    if when is None:
+        return f"l'esecuzione {run_id} non ha un modulo in attesa di risposta (vedere `incontro forms`)"
+    text = f"il modulo {run_id} è già stato compilato"
+    text += f" il {in_rome(when):%d/%m/%Y alle %H:%M}"
+    if row is not None:
+        text += f" da {row.actor}"
+    return text + "; questa risposta NON è stata registrata (vedere `incontro forms` per i moduli in attesa)"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -177,23 +223,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office", help="CPI")
     p.add_argument("--file", help="file del partner")
     p.add_argument("--params", help="altri parametri in JSON")
-    p.set_defaults(fn=cmd_run)
+    p.set_defaults(fn=cmd_run, needs_prefect=True)
     p = sub.add_parser("forms", help="moduli in attesa / pending forms")
-    p.set_defaults(fn=cmd_forms)
+    p.set_defaults(fn=cmd_forms, needs_prefect=True)
     p = sub.add_parser("answer", help="compila un modulo / answer a form")
     p.add_argument("run_id", help="id del flow run sospeso")
     p.add_argument("--file", help='JSON con le risposte, es. {"results": [...]}')
     p.add_argument("--defaults", action="store_true", help="accetta i valori proposti")
-    p.set_defaults(fn=cmd_answer)
+    p.set_defaults(fn=cmd_answer, needs_prefect=True)
     p = sub.add_parser("report", help="indicatori del mese / monthly figures")
     p.add_argument("--month", required=True, help="mese, es. 2026-10")
     p.set_defaults(fn=cmd_report)
+
     return parser
+
+
+def _connect() -> None:
+    """Find `make serve`'s Prefect server before Prefect is imported (never a temporary one)."""
+    from cli.connect import ServerNotFound, connect_prefect
+
+    try:
+        connect_prefect()
+    except ServerNotFound as exc:
+        raise CliError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "needs_prefect", False):
+            _connect()
         return int(args.fn(args))
     except CliError as exc:
         sys.stderr.write(f"errore: {exc}\n")

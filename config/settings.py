@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         200, ge=1, le=5000, description="Profiles per batch email to Confindustria; a backlog goes in more batches"
     )
     prefect_auth_string: SecretStr | None = None
+    prefect_api_url: str = Field(
+        "http://127.0.0.1:4200/api",
+        description="Prefect server the command line talks to when PREFECT_API_URL is not set (`make serve`)",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -73,9 +73,10 @@ def wait_done(run_id: Any, timeout: float = 300) -> None:
 
 
 def resume(run_id: Any, answer: dict[str, Any]) -> None:
-    from prefect.flow_runs import resume_flow_run
+    """Answer a suspended form once (a second or late answer raises instead of being lost)."""
+    from tasks.runtime.prefect_api import answer_form
 
-    resume_flow_run(run_id, run_input=answer, _sync=True)  # type: ignore[call-arg]  # also from inside event loops
+    answer_form(run_id, answer)
 
 
 def wait_idle(name: str, timeout: float = 120) -> None:

@@ -1,6 +1,7 @@
 """``make serve``: the long-running single-machine mode.
 
-Prefect server with the UI on http://127.0.0.1:4200 (state in var/prefect), every deployment
+Prefect server with the UI on http://127.0.0.1:4200 (``INCONTRO_PREFECT_API_URL``, the address the
+command line looks for; state in var/prefect), every deployment
 served with its schedules and triggers, and either the local SMTP sink (var/mail) or the relay
 configured in settings (INCONTRO_SMTP_HOST/PORT/...). Ctrl-C stops everything cleanly.
 """
@@ -11,6 +12,7 @@ import signal
 import sys
 import threading
 from contextlib import ExitStack
+from urllib.parse import urlsplit
 
 from config.settings import PROJECT_ROOT, get_settings
 
@@ -20,8 +22,9 @@ def main() -> int:
     var = settings.var_dir if settings.var_dir.is_absolute() else PROJECT_ROOT / settings.var_dir
     from deploy.stack import local_stack, port_free
 
-    if not port_free(4200):
-        sys.stderr.write("errore: la porta 4200 è occupata (un altro `make serve`/`make demo`?)\n")
+    api_port = urlsplit(settings.prefect_api_url).port or 4200  # where `incontro` looks for it
+    if not port_free(api_port):
+        sys.stderr.write(f"errore: la porta {api_port} è occupata (un altro `make serve`/`make demo`?)\n")
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -37,7 +40,7 @@ def main() -> int:
         else:
             relay = f"SMTP relay {settings.smtp_host}:{settings.smtp_port}"
         running = stack.enter_context(
-            local_stack(var, api_port=4200, smtp_port=smtp_port, smtp_host=settings.smtp_host)
+            local_stack(var, api_port=api_port, smtp_port=smtp_port, smtp_host=settings.smtp_host)
         )
         from portal.server import running_portal  # imported now: Prefect settings follow the stack
 
@@ -48,6 +51,10 @@ def main() -> int:
         sys.stdout.flush()
         stop.wait()
         sys.stdout.write("arresto in corso…\n")
+        sys.stdout.flush()
+    for what in running.forced:
+        sys.stdout.write(f"arresto forzato: {what}\n")
+    sys.stdout.write("Incontro fermato: moduli e email in coda restano salvati e ripartono al prossimo avvio.\n")
     return 0
 
 

@@ -47,6 +47,7 @@ class Stack:
     smtp_port: int
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    forced: list[str] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -119,18 +120,61 @@ class Stack:
             time.sleep(0.5)
         raise TimeoutError("deployments were not registered in time")
 
-    def stop(self) -> None:
-        """Stop children, newest first (SIGINT, then SIGKILL after a grace period)."""
+    def stop(self, grace: float = 8.0) -> list[str]:
+        """Stop children newest first and return what had to be killed (for the operator).
+
+        Newest first: the serve process and workers stop while the server they report to is still
+        up (stopped together, they retried the dead server until killed). Each gets SIGTERM and
+        ``grace`` seconds, then SIGKILL. Flow runs started by them live in process groups of
+        their own: any still alive at the end is killed too, and resumes at the next run
+        (every stage is resumable, docs/ARCHITECTURE.md#chaining).
+        """
+        forced: list[str] = []
+        flow_runs = {pid for proc in self.processes for pid in descendants(proc.pid)}
         for proc in reversed(self.processes):
+            name = " ".join(str(a) for a in proc.args[1:4]) if isinstance(proc.args, list) else str(proc.args)
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGINT)
-        for proc in reversed(self.processes):
+                _signal_group(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                _signal_group(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
+                forced.append(f"{name} (pid {proc.pid}) non si è fermato in {grace:.0f} s")
+        for pid in sorted(flow_runs):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            forced.append(f"esecuzione in corso (pid {pid}) interrotta: riprenderà al prossimo avvio")
         self.processes.clear()
+        self.forced = forced
+        return forced
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc; empty elsewhere), whatever its process group."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def stack_env(

@@ -24,6 +24,10 @@ class FormNotReady(TimeoutError):
     run-input schema afterwards, so a reader that sees PAUSED at once can be too early."""
 
 
+class FormNotWaiting(FormNotReady):
+    """The run is not paused: its form was answered already (or it never asked one)."""
+
+
 def form_inputs(run_id: Any, field: str | None = None, *, timeout: float = FORM_SCHEMA_TIMEOUT) -> list[dict[str, Any]]:
     """The rows the suspended form is asking about (its pre-filled list: codes only).
 
@@ -43,6 +47,8 @@ def _form_schema(run_id: Any, timeout: float) -> str:
     with get_client(sync_client=True) as client:
         while True:
             flow_run = client.read_flow_run(run_id)
+            if flow_run.state is not None and not flow_run.state.is_paused():
+                raise FormNotWaiting(f"L'esecuzione {run_id} non ha un modulo in attesa di risposta.")
             keyset = flow_run.state.state_details.run_input_keyset if flow_run.state else None
             if keyset:
                 try:
@@ -56,6 +62,53 @@ def _form_schema(run_id: Any, timeout: float) -> str:
                     "(Prefect non ne ha salvato lo schema): riprovare tra un minuto con `incontro forms`."
                 )
             time.sleep(0.25)
+
+
+class FormAlreadyAnswered(RuntimeError):
+    """The form is no longer waiting: another answer (or a concurrent one) got there first."""
+
+    def __init__(self, run_id: Any, answered_at: Any | None) -> None:
+        self.run_id = run_id
+        self.answered_at = answered_at
+        super().__init__(f"form of run {run_id} already answered")
+
+
+class FormRefused(ValueError):
+    """The server refused the answer (it does not match the form's schema)."""
+
+
+def answer_form(run_id: Any, answer: dict[str, Any]) -> None:
+    """Resume a suspended form with ``answer``, exactly once.
+
+    ``prefect.flow_runs.resume_flow_run`` ignores the server's ABORT ("not paused"), so of two
+    answers racing for one form both looked accepted and one was lost. Here anything but an
+    accepted resume raises: :class:`FormAlreadyAnswered` (with when, if the server kept it) or
+    :class:`FormRefused` (with the server's reason).
+    """
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.client.schemas.responses import SetStateStatus
+
+    flow_run_id = UUID(str(run_id))
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(flow_run_id)
+        if flow_run.state is not None and flow_run.state.is_paused():
+            response = client.resume_flow_run(flow_run_id, run_input=answer)
+            if response.status == SetStateStatus.ACCEPT:
+                return
+            if response.status != SetStateStatus.ABORT:
+                raise FormRefused(str(getattr(response.details, "reason", None) or response.status.value))
+        raise FormAlreadyAnswered(run_id, _last_answer_time(client, flow_run_id))
+
+
+def _last_answer_time(client: Any, flow_run_id: Any) -> Any | None:
+    """When the newest stored answer of the run was saved (its ``-response`` input)."""
+    answers = [
+        i for i in client.filter_flow_run_input(flow_run_id, key_prefix="", limit=200, exclude_keys=set())
+        if i.key.endswith("-response")
+    ]
+    return max((i.created for i in answers if i.created), default=None)
 
 
 def deployment_runs(name: str, types: list[Any]) -> list[Any]:

@@ -86,3 +86,96 @@ def test_the_sweep_lists_a_form_still_being_saved_instead_of_failing() -> None:
     run_id, _ = _paused_run_without_schema()
     forms = {f["run_id"]: f for f in list_pending_forms.fn()}
     assert forms[run_id]["case_codes"] == []
+
+
+# --- one answer per form (issue 16, defect 6) -------------------------------------------------
+
+ANSWER_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {"results": {"type": "array", "default": ROWS}, "description": {"default": "x"}},
+        "required": ["results"],
+    }
+)
+
+
+def _paused_form() -> str:
+    run_id, keyset = _paused_run_without_schema()
+    with get_client(sync_client=True) as client:
+        client.create_flow_run_input(flow_run_id=UUID(run_id), key=keyset["schema"], value=ANSWER_SCHEMA)
+    return run_id
+
+
+@pytest.fixture
+def _cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line exports the server it found: undone after each test."""
+    from prefect.settings import PREFECT_API_URL
+
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
+
+
+def _answer(run_id: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from cli.main import main
+
+    code = main(["answer", run_id, "--defaults"])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.usefixtures("engine", "_cli_env")
+def test_a_second_answer_to_the_same_form_is_refused_saying_when_and_by_whom(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_id = _paused_form()
+    first_code, first = _answer(run_id, capsys)
+    assert first_code == 0, first
+    assert "inviato" in first
+
+    second_code, second = _answer(run_id, capsys)
+    assert second_code == 2
+    assert "già stato compilato" in second
+    assert "NON è stata registrata" in second
+    assert f"da {__import__('getpass').getuser()}" in second
+
+
+@pytest.mark.usefixtures("engine")
+def test_an_answer_racing_another_one_is_refused_not_dropped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both operators saw the form PAUSED; the other one's answer reached the server first."""
+    from tasks.runtime.prefect_api import FormAlreadyAnswered, answer_form
+
+    run_id = _paused_form()
+    with get_client(sync_client=True) as client:
+        seen_paused = client.read_flow_run(UUID(run_id))
+    answer_form(run_id, {"results": ROWS})  # the other operator
+
+    import prefect.client.orchestration as orchestration
+
+    class _StaleRead:
+        """The read that both operators did before either answered."""
+
+        def __init__(self, client: object) -> None:
+            self._client = client
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._client, name)
+
+        def read_flow_run(self, _run_id: object) -> object:
+            return seen_paused
+
+    real_get_client = orchestration.get_client
+
+    class _Ctx:
+        def __enter__(self) -> _StaleRead:
+            self._real = real_get_client(sync_client=True)
+            return _StaleRead(self._real.__enter__())
+
+        def __exit__(self, *exc: object) -> None:
+            self._real.__exit__(*exc)
+
+    monkeypatch.setattr("prefect.get_client", lambda sync_client=False: _Ctx())
+    with pytest.raises(FormAlreadyAnswered) as info:
+        answer_form(run_id, {"results": ROWS})
+    assert info.value.answered_at is not None

@@ -1,0 +1,65 @@
+"""Stopping the local installation (issue 16, defects 2 and 8).
+
+``make serve`` stopped its Prefect server and the serve process at the same moment: the serve
+process then retried the dead server until it was killed 15 s later (on a busy machine the
+whole stop took more than 90 s). Now the serve process stops first, on its own, and nothing is
+left running. The command line, started with no Prefect variable at all, finds this server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import PROJECT_ROOT
+from deploy.stack import descendants, local_stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def test_the_cli_finds_the_running_server_and_the_stack_stops_cleanly(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    with local_stack(var) as stack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env.update(
+            PREFECT_HOME=str(tmp_path / "operator-home"),
+            INCONTRO_PREFECT_API_URL=stack.api_url,
+            INCONTRO_VAR_DIR=str(var),
+            PYTHONPATH=str(PROJECT_ROOT),
+        )
+        forms = subprocess.run(
+            [sys.executable, "-m", "cli.main", "forms"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert forms.returncode == 0, forms.stdout + forms.stderr
+        assert "moduli in attesa" in forms.stdout
+        assert "Starting temporary server" not in forms.stdout + forms.stderr
+
+        children = list(stack.processes)
+        everything = {p.pid for p in children} | {pid for p in children for pid in descendants(p.pid)}
+    # Each stopped by itself on SIGTERM: none needed the SIGKILL after the grace period.
+    assert stack.forced == []
+    assert all(p.returncode not in (-signal.SIGKILL, None) for p in children), [p.returncode for p in children]
+    assert _alive(everything) == set()

@@ -49,7 +49,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
         except ValueError:
             raise CliError(f"stato sconosciuto «{args.state}»; validi: {', '.join(s.value for s in State)}") from None
     if args.office:
-        query = query.where(Case.office_code == args.office)
+        query = query.where(Case.office_code == _office(args.office))
     with Session(get_engine()) as session:
         cases = session.exec(query.limit(args.limit)).all()
     _out(f"{'pratica':<16} {'stato':<18} {'CPI':<8} {'prossimo passo':<16} scadenza")
@@ -91,15 +91,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         params["case_codes"] = args.case
         _check_cases(args.case)
     if args.office:
-        params["office"] = args.office
+        params["office"] = _office(args.office)
     if args.file:
         path = Path(args.file).resolve()
         if not path.is_file():
             raise CliError(f"file {args.file} non trovato")
         params["file_path"] = str(path)
-    run_id = start(f"{args.stage}/{args.stage}", params)
+    try:
+        run_id = start(f"{args.stage}/{args.stage}", params)
+    except Exception as exc:  # the server's refusal repeats the value typed: never print it
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status in (409, 422):
+            raise CliError(
+                f"parametri di {args.stage} rifiutati dal server: usare i codici di config/ "
+                "(enti, CPI) e i codici pratica esatti, senza spazi né a capo"
+            ) from None
+        raise
     _out(f"avviata {args.stage}: flow run {run_id}")
     return 0
+
+
+def _office(code: str) -> str:
+    """A CPI office code from config/offices.yaml, exactly (a name or tax code is refused here)."""
+    from config.data import load_offices
+
+    offices = [o.code for o in load_offices()]
+    if code not in offices:
+        raise CliError(f"CPI sconosciuto; validi: {', '.join(offices)}")
+    return code
 
 
 def _check_cases(codes: Sequence[str]) -> None:
@@ -234,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="indicatori del mese / monthly figures")
     p.add_argument("--month", required=True, help="mese, es. 2026-10")
     p.set_defaults(fn=cmd_report)
+    from cli.outbox import register
 
+    register(sub)
     return parser
 
 

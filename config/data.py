@@ -510,6 +510,13 @@ def organisation_by_code(code: str) -> Organisation | None:
     return next((org for org in load_organisations() if org.code == code), None)
 
 
+def organisation_codes(*kinds: OrgKind, offices: bool = False) -> list[str]:
+    """The codes of the partners of these kinds (every partner when none is given), then the CPI
+    offices when asked, in file order: the closed choice lists of the flows' code parameters."""
+    codes = [org.code for org in load_organisations() if not kinds or org.kind in kinds]
+    return codes + ([office.code for office in load_offices()] if offices else [])
+
+
 @lru_cache(maxsize=1)
 def _coords_index() -> dict[str, tuple[float, float]]:
     return {municipality_key(m.name): (m.lat, m.lon) for office in load_offices() for m in office.municipalities}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +44,12 @@ class Settings(BaseSettings):
     mail_from: str = "Incontro al lavoro <noreply@incontro.provincia.bergamo.example>"
     outbox_batch_size: int = 200
     outbox_max_attempts: int = 6
+    outbox_outage_alert_after: timedelta = Field(
+        timedelta(hours=24),
+        ge=timedelta(0),
+        description="Alert coordinators once when the SMTP relay stays unreachable this long (seconds or ISO 8601, "
+        "e.g. PT24H); an outage never counts against outbox_max_attempts",
+    )
 
     chunk_size: int = Field(500, description="Cases per Prefect task in bulk paths")
     progress_min_items: int = Field(

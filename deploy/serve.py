@@ -30,6 +30,7 @@ def build(spec: DeploymentSpec) -> RunnerDeployment:
         parameters=dict(spec.parameters),
         schedules=[CronSchedule(**s.as_dict()) for s in spec.schedules],
         triggers=[DeploymentEventTrigger(**t.as_dict()) for t in spec.triggers],
+        enforce_parameter_schema=True,  # the server refuses a run whose parameters break the schema
     )
 
 

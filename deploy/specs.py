@@ -315,6 +315,7 @@ def prefect_yaml() -> dict[str, Any]:
                 "parameters": dict(d.parameters),
                 "schedules": [s.as_dict() for s in d.schedules],
                 "triggers": [{"type": "event", **t.as_dict()} for t in d.triggers],
+                "enforce_parameter_schema": True,
                 "work_pool": {"name": "incontro", "work_queue_name": "default"},
             }
             for d in DEPLOYMENTS

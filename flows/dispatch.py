@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from flows._params import AsOf, CaseCodes, OrgCode, label
+from flows._params import AsOf, BatchCode, CaseCodes
 from flows._stage import stage_flow
 from models import clock
 from tasks.dispatch import dispatch_profiles
@@ -12,9 +12,6 @@ from tasks.mail.notify import send_outbox
 from tasks.runtime.steps import db_step
 
 build_batches = db_step(dispatch_profiles)
-
-
-BatchCode = Annotated[OrgCode | None, label("Codice dell'invio")]
 
 
 @stage_flow("dispatch")

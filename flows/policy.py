@@ -11,11 +11,12 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows._params import AsOf, CaseCodes, FilePath, SenderCode
+from flows._params import LABOUR_SERVICE, AsOf, CaseCodes, FilePath, TrainingSenderCode
 from flows._stage import stage_flow
 from flows.outcomes import to_policy
 from models import clock
 from models.forms import PolicyDecisionForm, TavoloDecisionForm
+from tasks.files.imports import finish_file, finish_import
 from tasks.mail.notify import send_outbox
 from tasks.policy.progress import record_progress_file
 from tasks.policy.register import pending_decisions, propose_measures, record_decisions, validate_decisions
@@ -29,6 +30,8 @@ pending = db_step(pending_decisions)
 check_decisions = db_step(validate_decisions)
 record = db_step(record_decisions)
 record_register = db_step(record_progress_file, retries=0)
+finish_offers = db_step(finish_import)
+finish_register = db_step(finish_file)
 meeting = db_step(open_meeting)
 tavolo_rows = db_step(tavolo_initial)
 check_tavolo = db_step(validate_tavolo)
@@ -54,7 +57,7 @@ def publish_agenda(markdown: str) -> str:
 
 
 @stage_flow("training-offers")
-def training_offers(file_path: FilePath, sender_code: SenderCode = "PROV-LAVORO") -> dict[str, Any]:
+def training_offers(file_path: FilePath, sender_code: TrainingSenderCode = LABOUR_SERVICE) -> dict[str, Any]:
     """Ingest a file of courses from accredited training bodies (like the vacancies).
 
     Args:
@@ -62,6 +65,8 @@ def training_offers(file_path: FilePath, sender_code: SenderCode = "PROV-LAVORO"
         sender_code: Codice dell'ente che ha inviato il file.
     """
     import_id, counts = ingest_offers(Path(file_path), sender_code)
+    if import_id is not None:
+        finish_offers(import_id)
     sent = send_outbox()
     return {"import_id": import_id, **counts, "emails": sent}
 
@@ -110,7 +115,7 @@ def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
 
 
 @stage_flow("policy-progress")
-def policy_progress(file_path: FilePath, sender_code: SenderCode) -> dict[str, Any]:
+def policy_progress(file_path: FilePath, sender_code: TrainingSenderCode) -> dict[str, Any]:
     """Record a provider's register: enrolment, attendance, completion, internship, hire.
 
     Args:
@@ -118,6 +123,7 @@ def policy_progress(file_path: FilePath, sender_code: SenderCode) -> dict[str, A
         sender_code: Codice dell'ente di formazione o dell'operatore accreditato.
     """
     counts = record_register(Path(file_path), sender_code)
+    finish_register(Path(file_path))
     sent = send_outbox()
     return {**counts, "emails": sent}
 

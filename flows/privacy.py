@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flows._params import AsOf, CaseCode, RecipientCode, label
+from flows._params import EVERY_RECIPIENT, AsOf, CaseCode, RecipientCode, label
 from flows._stage import stage_flow
 from models import clock
 from models.enums import ConsentPurpose
@@ -65,7 +65,9 @@ def rectification(case_code: CaseCode) -> dict[str, Any]:
 
 
 @stage_flow("consent-withdrawal")
-def consent_withdrawal(case_code: CaseCode, purpose: Purpose, recipient_code: RecipientCode = "*") -> dict[str, Any]:
+def consent_withdrawal(
+    case_code: CaseCode, purpose: Purpose, recipient_code: RecipientCode = EVERY_RECIPIENT
+) -> dict[str, Any]:
     """Withdraw a consent: pending shares that depend on it stop (emails cancelled or re-issued).
 
     Args:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from flows._params import FilePath, OrgCode, label
+from flows._params import FilePath, ReferrerCode
 from flows._stage import stage_flow
 from models.forms import DedupForm
 from tasks.core.partners import sync_organisations
+from tasks.files.imports import finish_import
 from tasks.mail.notify import send_outbox
 from tasks.referral.ingest import accept_import, acknowledge_import, deduplicate_import, ingest_referral_file
 from tasks.referral.review import pending_reviews, resolve_reviews, validate_decisions
@@ -20,14 +21,25 @@ ingest = db_step(ingest_referral_file, retries=0)
 deduplicate = db_step(deduplicate_import)
 accept = db_step(accept_import)
 acknowledge = db_step(acknowledge_import)
+finish = db_step(finish_import)
 
 
-ReferrerCode = Annotated[OrgCode, label("Ente segnalante")]
+def complete_import(import_id: int) -> dict[str, int]:
+    """Every step after the ingest; each runs once per import (recorded with its work), so a
+    rerun of the file and the maintenance sweep finish what a killed run left."""
+    dedup = deduplicate(import_id)
+    accepted = accept(import_id)
+    acknowledge(import_id)
+    finish(import_id)  # announces review form and intake: docs/ARCHITECTURE.md#chaining
+    return {"merged": len(dedup.merged), "review": len(dedup.review), **accepted}
 
 
 @stage_flow("referral")
 def referral(file_path: FilePath, referrer_code: ReferrerCode) -> dict[str, Any]:
     """Ingest one partner file: validate rows, dedup, assign the CPI office, acknowledge.
+
+    The same file again finishes what an earlier, stopped run left undone (each step once), and
+    changes nothing once its import is finished.
 
     Args:
         file_path: Percorso del file ricevuto dal partner (CSV, XLSX o JSON).
@@ -35,20 +47,17 @@ def referral(file_path: FilePath, referrer_code: ReferrerCode) -> dict[str, Any]
     """
     sync_partners()
     summary = ingest(Path(file_path), referrer_code)
-    if summary.already_imported:
+    if summary.finished:
         return {"import_id": summary.import_id, "already_imported": True}
-    dedup = deduplicate(summary.import_id)
-    accepted = accept(summary.import_id)
-    acknowledge(summary.import_id)
+    steps = complete_import(summary.import_id)
     sent = send_outbox()
     return {
         "import_id": summary.import_id,
         "rows_accepted": summary.accepted_rows,
         "rows_rejected": summary.rejected_rows,
-        "merged": len(dedup.merged),
-        "review": len(dedup.review),
-        **accepted,
+        **steps,
         "emails": sent,
+        **({"resumed": True} if summary.already_imported else {}),
     }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from flows._params import AsOf, FilePath, SenderCode, label
+from flows._params import CONFINDUSTRIA, AsOf, EmployerSenderCode, FilePath, label
 from flows._stage import stage_flow
 from models import clock
 from models.forms import MatchApprovalForm
+from tasks.files.imports import finish_import
 from tasks.mail.notify import send_outbox
 from tasks.runtime.steps import ask_until_valid, db_step
 from tasks.vacancies import (
@@ -20,6 +21,7 @@ from tasks.vacancies import (
 )
 
 ingest = db_step(ingest_vacancy_file, retries=0)
+finish = db_step(finish_import)
 match = db_step(match_vacancies)
 propose = db_step(proposed_approvals)
 check = db_step(validate_approvals)
@@ -30,7 +32,7 @@ ImportId = Annotated[int, label("Numero dell'importazione")]
 
 
 @stage_flow("vacancies")
-def vacancies(file_path: FilePath, sender_code: SenderCode = "CONFINDUSTRIA-BG") -> dict[str, Any]:
+def vacancies(file_path: FilePath, sender_code: EmployerSenderCode = CONFINDUSTRIA) -> dict[str, Any]:
     """Ingest a vacancy file (rejected rows reported to the sender); the
     ``incontro.vacancy.received`` event starts the matching.
 
@@ -39,6 +41,8 @@ def vacancies(file_path: FilePath, sender_code: SenderCode = "CONFINDUSTRIA-BG")
         sender_code: Codice dell'ente che ha inviato il file.
     """
     import_id, counts = ingest(Path(file_path), sender_code)
+    if import_id is not None:
+        finish(import_id)  # announces the matching, also for a rerun after a killed run
     sent = send_outbox()  # the error report of rejected rows, to the sender
     return {"import_id": import_id, **counts, "emails": sent}
 

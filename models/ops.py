@@ -54,6 +54,22 @@ class Outbox(SQLModel, table=True):
     )
 
 
+class MailRelay(SQLModel, table=True):
+    """Reachability of one SMTP relay (``host:port``): an outage backs off the whole drain, costs
+    no message an attempt and alerts coordinators once (docs/ARCHITECTURE.md#mail).
+
+    A row exists once the relay has been unreachable; ``down_since`` is None while it answers.
+    """
+
+    __tablename__ = "mail_relay"
+    relay: str = Field(primary_key=True, max_length=300, description="host:port of the SMTP relay")
+    down_since: datetime | None = Field(default=None, description="first failed connection of the current outage")
+    failed_probes: int = Field(default=0, description="failed connection attempts in the current outage")
+    next_probe_at: datetime | None = Field(default=None, description="no drain connects before this (backoff)")
+    last_error: str | None = Field(default=None, description="why the last connection failed (no personal data)")
+    alerted_at: datetime | None = Field(default=None, description="when coordinators were told of this outage")
+
+
 class OutboxAttachment(SQLModel, table=True):
     __tablename__ = "outbox_attachment"
     id: int | None = Field(default=None, primary_key=True)
@@ -64,7 +80,9 @@ class OutboxAttachment(SQLModel, table=True):
 
 
 class ImportFile(SQLModel, table=True):
-    """Every partner file received, by content hash (a re-import of the same bytes is a no-op)."""
+    """Every partner file received, by content hash, and how far its import got: the same bytes
+    again finish an import a stopped run left halfway, and change nothing once it is finished
+    (docs/ARCHITECTURE.md#chaining, resumable steps)."""
 
     __tablename__ = "import_file"
     id: int | None = Field(default=None, primary_key=True)
@@ -77,6 +95,19 @@ class ImportFile(SQLModel, table=True):
     rows_accepted: int = 0
     rows_rejected: int = 0
     status: str = "received"
+    completed_steps: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="the import's steps done so far, each recorded in the transaction of its work",
+    )
+    pending_events: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="events that start the next stage, announced (confirmed) by the last step",
+    )
+    finished_at: datetime | None = Field(
+        default=None, index=True, description="every step done; NULL: a rerun or the maintenance sweep finishes it"
+    )
 
 
 class ImportRow(SQLModel, table=True):

@@ -24,6 +24,18 @@ FORM_LABELS = {
 }
 
 
+class ImportsNotFinished(RuntimeError):
+    """The sweep could not finish some imports (the coordinators are alerted by the failed run)."""
+
+    def __init__(self, import_ids: list[int]) -> None:
+        ids = ", ".join(str(i) for i in import_ids)
+        super().__init__(
+            f"importazioni non completate: {ids}; la manutenzione riproverà al prossimo passaggio "
+            "(dettagli in var/logs/app.log)"
+        )
+        self.import_ids = import_ids
+
+
 @task(name="list_pending_forms", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE, persist_result=False)
 def list_pending_forms() -> list[dict[str, Any]]:
     """Suspended runs waiting for an operator: run id, form kind, office, since, case codes."""

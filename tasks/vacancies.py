@@ -15,14 +15,14 @@ from models.enums import Cefr, Licence, OrgKind, State
 from models.exchange import Match, Vacancy
 from models.people import Organisation
 from tasks.core.partners import the_org
-from tasks.files.imports import RowRejected, context_session, import_rows, start_import
+from tasks.files.imports import RowRejected, context_session, defer_event, import_rows, start_import
 from tasks.files.rows import parse_level, required_text, safe_value
 from tasks.files.tabular import parse_date
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
 from tasks.matching.scoring import SCORING_VERSION, explain, top_k_for_vacancy
 from tasks.runtime.event_names import VACANCY_RECEIVED
-from tasks.runtime.events import EventSpec, queue_event
+from tasks.runtime.events import EventSpec
 from tasks.runtime.progress import Progress
 
 ACTOR = "flow:vacancies"
@@ -141,8 +141,8 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
         return "accepted"
 
     counts = import_rows(session, imp, table, lambda raw: _vacancy_row(session, raw), add)
-    queue_event(
-        session,
+    defer_event(  # announced by the import's last step (finish_import): a killed run cannot lose it
+        imp,
         EventSpec(
             name=VACANCY_RECEIVED,
             resource_id=f"incontro.import.{imp.id}",

@@ -1,7 +1,8 @@
-"""What every partner-file import shares: the opening (same bytes twice is a no-op, an unknown
+"""What every partner-file import shares: the opening (same bytes twice change nothing, an unknown
 sender is a clear error, the file is read before anything is written, the record is created),
 the row loop of small files (bad rows kept with every error, good rows applied one savepoint
-each) and the error report to the sender."""
+each), the error report to the sender, and the import's progress: each step recorded with its
+work, the next stage's events announced by the last step (docs/ARCHITECTURE.md#chaining)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError, ValidationInfo
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.clock import utcnow
 from models.ops import ImportFile, ImportRow
 from models.people import Organisation
 from tasks.files.rows import safe_value
 from tasks.files.tabular import FileRejected, Table, read_table
 from tasks.mail.outbox import enqueue_email
+from tasks.runtime.events import EventSpec
+
+#: The first and the last step of every import; the referral adds its own in between.
+INGEST, FINISH = "ingest", "finish"
 
 T = TypeVar("T")
 
@@ -47,7 +53,8 @@ def start_import(
     record_kind: str | None = None,
 ) -> tuple[ImportFile, Table | None]:
     """The import record and the file's table; the table is ``None`` when these exact bytes were
-    imported before — then the earlier record is returned and nothing is written.
+    imported before — then the earlier record is returned and nothing is written (its
+    ``finished_at`` says whether steps remain: :func:`finish_import`).
 
     ``kind`` names the column aliases (config/columns.yaml); ``record_kind`` the ImportFile kind
     when it differs."""
@@ -126,7 +133,7 @@ def import_rows(
     imp.rows_total, imp.rows_rejected = len(table.rows), counts["rejected"]
     imp.rows_accepted = imp.rows_total - imp.rows_rejected
     imp.status = "ingested"
-    session.add(imp)
+    complete_step(session, imp, INGEST)
     report_rejected(session, imp, bad)
     return counts
 
@@ -153,3 +160,56 @@ def report_rejected(session: Session, imp: ImportFile, rows: list[dict[str, Any]
         context={"file_name": imp.filename, "rows_total": imp.rows_total, "rows": rows},
     )
     return queued is not None
+
+
+def claim_step(session: Session, import_id: int, step: str) -> ImportFile | None:
+    """The import, locked until this transaction ends, when ``step`` is still to do; ``None``
+    when it was done (by an earlier, killed run, or by the sweep at the same moment).
+
+    The lock (``FOR UPDATE`` on PostgreSQL, the write lock SQLite takes at ``BEGIN``) makes a
+    rerun and the sweep take turns, so a step and its emails happen once."""
+    imp = session.exec(select(ImportFile).where(ImportFile.id == import_id).with_for_update()).one()
+    if imp.finished_at is not None or step in imp.completed_steps:
+        return None
+    return imp
+
+
+def complete_step(session: Session, imp: ImportFile, step: str) -> None:
+    """Record ``step`` as done, in the transaction of its work (a new list: JSON is saved whole)."""
+    imp.completed_steps = [*imp.completed_steps, step]
+    session.add(imp)
+
+
+def defer_event(imp: ImportFile, spec: EventSpec) -> None:
+    """Keep an event that starts the next stage on the import: :func:`finish_import` announces it,
+    so a run killed after its commit cannot lose it."""
+    entry = {"name": spec.name, "resource_id": spec.resource_id, "labels": spec.labels, "payload": spec.payload}
+    imp.pending_events = [*imp.pending_events, entry]
+
+
+def finish_import(session: Session, import_id: int) -> int:
+    """The last step of every import: announce its deferred events (waiting until Prefect has
+    them) and mark it finished. Returns how many events were announced (0 when done before)."""
+    from tasks.runtime.steps import emit_confirmed
+
+    imp = claim_step(session, import_id, FINISH)
+    if imp is None:
+        return 0
+    announced = emit_confirmed([EventSpec(**entry) for entry in imp.pending_events])
+    imp.pending_events, imp.finished_at = [], utcnow()
+    complete_step(session, imp, FINISH)
+    return announced
+
+
+def finish_file(session: Session, path: Path) -> int:
+    """:func:`finish_import` for the import of ``path`` (the stages whose ingest returns counts)."""
+    imp = session.exec(select(ImportFile).where(ImportFile.sha256 == file_sha256(path))).first()
+    return 0 if imp is None or imp.id is None else finish_import(session, imp.id)
+
+
+def unfinished_imports(session: Session) -> list[tuple[int, str]]:
+    """``(id, kind)`` of the imports a stopped run left halfway, oldest first (for the sweep)."""
+    rows = session.exec(
+        select(ImportFile.id, ImportFile.kind).where(col(ImportFile.finished_at).is_(None)).order_by(col(ImportFile.id))
+    ).all()
+    return [(i, kind) for i, kind in rows if i is not None]

@@ -1,5 +1,10 @@
 """The SMTP drain of the outbox: claim, send and record each due row over one connection per batch
-(docs/ARCHITECTURE.md#mail)."""
+(docs/ARCHITECTURE.md#mail).
+
+Only what the relay answered about a message counts against its attempts: when no session can
+be opened, or the line drops before the message was accepted, the rows stay pending with their
+attempts unchanged and the relay's outage is recorded instead (``tasks/mail/outage.py``).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,18 @@ from config.settings import Settings
 from models.enums import OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from tasks.mail.message import build_message, parse_address, wire_bytes
+from tasks.mail.outage import (
+    OUTAGE_BACKOFF_BASE_SECONDS,
+    OUTAGE_BACKOFF_CAP_SECONDS,
+    RelayStatus,
+    alert_outage,
+    record_failure,
+    record_recovery,
+    relay_name,
+    relay_status,
+)
 from tasks.mail.outbox import (
+    DEFERRED_ERROR,
     FAIL_GAVE_UP,
     FAIL_INVALID,
     FAIL_PERMANENT,
@@ -41,7 +57,7 @@ BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 ERROR_MAX = 500
 
-# Errors meaning "the connection is gone or never came": retry the row later, reconnect.
+# Errors meaning "the connection is gone or never came": the row waits (not counted), reconnect.
 CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     aiosmtplib.SMTPServerDisconnected,
     aiosmtplib.SMTPConnectError,
@@ -68,6 +84,7 @@ class DrainReport:
     failed_keys: list[str] = field(default_factory=list)
     uncertain: int = 0
     alerts: int = 0
+    deferred: int = 0  # due rows left pending, attempts untouched: relay unreachable or line lost before acceptance
 
 
 def backoff_delay(
@@ -152,6 +169,8 @@ class _Drainer:
         self.smtp: aiosmtplib.SMTP | None = None
         self.reconnects_left = 1
         self.connection_dead = False
+        self.relay_reached: bool | None = None  # outcome of the last connection attempt
+        self.relay_error: str | None = None
         self.sender = parse_address(settings.mail_from).addr_spec
         self.known_ids: set[int] = set()
         self.with_attachments: set[int] = set()
@@ -168,8 +187,10 @@ class _Drainer:
         except SESSION_ERRORS as exc:
             _log.warning("SMTP connection failed: %s", type(exc).__name__)
             smtp.close()
+            self.relay_reached, self.relay_error = False, _describe(exc)
             return False
         self.smtp = smtp
+        self.relay_reached = True
         return True
 
     async def close(self) -> None:
@@ -230,14 +251,19 @@ class _Drainer:
         """End the open transaction: never hold one (or SQLite's lock) across a network wait."""
         self.session.commit()
 
-    def claim(self, row: Outbox) -> bool:
-        """pending -> sending, committed (with the previous row's outcome) before a byte leaves."""
+    def claim(self, row: Outbox, message_id: str | None) -> bool:
+        """pending -> sending, committed (with the previous row's outcome) before a byte leaves.
+
+        The Message-ID is recorded with the claim: a resend of this row (``incontro outbox
+        resend``) carries the same one even if ``mail_from`` changed meanwhile.
+        """
         moved = self._move(
             row,
             OutboxStatus.PENDING,
             status=OutboxStatus.SENDING,
             sending_at=utcnow(),
             attempts=row.attempts + 1,
+            message_id=message_id,
         )
         self.commit()
         return moved
@@ -293,6 +319,23 @@ class _Drainer:
         )
         if moved:
             self.report.retried += 1
+
+    def mark_deferred(self, row: Outbox, error: str, *, attempts: int) -> None:
+        """Back to pending with the attempts it had before the claim: the line, not the message, failed.
+
+        A short wait puts it behind the rows already due, so a message that keeps losing the
+        line cannot hold up the queue.
+        """
+        moved = self._move(
+            row,
+            OutboxStatus.SENDING,
+            status=OutboxStatus.PENDING,
+            attempts=attempts,
+            last_error=f"{DEFERRED_ERROR}: {error}"[:ERROR_MAX],
+            next_attempt_at=utcnow() + backoff_delay(1),
+        )
+        if moved:
+            self.report.deferred += 1
 
     def mark_cancelled(self, row: Outbox, reason: str) -> None:
         if self._move(row, OutboxStatus.PENDING, status=OutboxStatus.CANCELLED, last_error=reason):
@@ -362,6 +405,9 @@ class _Drainer:
         """Send one row and record the outcome; never raises for SMTP or network errors."""
         if row.status != OutboxStatus.PENDING:
             return
+        if self.connection_dead:
+            self.report.deferred += 1  # untouched: still due, attempts unchanged
+            return
         if row.consent_purpose and self.consent_ok is not None and not self.consent_ok(self.session, row):
             self.mark_cancelled(row, f"cancelled: consent {row.consent_purpose} no longer valid")
             return
@@ -371,10 +417,11 @@ class _Drainer:
             self.mark_failed(row, f"cannot build message: {exc}", FAIL_INVALID, expect=OutboxStatus.PENDING)
             return
         if not await self.ensure_connected():
-            self.mark_retry(row, "SMTP server unreachable", expect=OutboxStatus.PENDING, attempts=row.attempts + 1)
+            self.report.deferred += 1  # the relay's outage, not this message's: no attempt counted
             return
-        attempts = row.attempts + 1
-        if not self.claim(row):
+        before = row.attempts
+        attempts = before + 1
+        if not self.claim(row, message["Message-ID"]):
             return  # cancelled, or claimed by another drain, since we selected it
         try:
             reply = await self.transmit(message, recipient)
@@ -393,9 +440,9 @@ class _Drainer:
                     self.drop_connection()
                 self.mark_retry(row, _describe(exc), expect=OutboxStatus.SENDING, attempts=attempts)
         except CONNECTION_ERRORS as exc:
-            # Lost before DATA: the server cannot have the message. Retry later, reconnect now.
+            # Lost before DATA: the server cannot have the message. Not counted; reconnect now.
             self.drop_connection()
-            self.mark_retry(row, _describe(exc), expect=OutboxStatus.SENDING, attempts=attempts)
+            self.mark_deferred(row, _describe(exc), attempts=before)
         except ValueError as exc:
             self.mark_failed(row, f"cannot send: {exc}", FAIL_INVALID, expect=OutboxStatus.SENDING)
         else:
@@ -416,6 +463,22 @@ def _due_rows(session: Session, *, limit: int, with_consent: bool) -> list[Outbo
     return rows
 
 
+def _outage_backoff(probes: int) -> timedelta:
+    return backoff_delay(probes, base=OUTAGE_BACKOFF_BASE_SECONDS, cap=OUTAGE_BACKOFF_CAP_SECONDS)
+
+
+def _settle_relay(
+    session: Session, drainer: _Drainer, before: RelayStatus, settings: Settings, targets: AlertTargets | None
+) -> int:
+    """Record what this drain learnt of the relay; returns the outage alerts it queued."""
+    if drainer.relay_reached is False:
+        status = record_failure(session, before.relay, drainer.relay_error or "unreachable", _outage_backoff)
+        return len(alert_outage(session, status, after=settings.outbox_outage_alert_after, targets=targets))
+    if drainer.relay_reached and before.down:
+        record_recovery(session, before.relay)
+    return 0
+
+
 async def drain_outbox(
     engine_or_session_factory: Engine | SessionFactory,
     *,
@@ -431,7 +494,9 @@ async def drain_outbox(
     the batch, alerts about this drain's failures go out on the same connection. Rows with a
     ``consent_purpose`` are only picked up when ``consent_ok`` is given (they are re-checked right
     before sending and cancelled when consent no longer holds); without the hook they stay
-    pending rather than leave without a check.
+    pending rather than leave without a check. While the relay is in an outage the drain does
+    not connect before the outage's next probe, and rows that cannot leave stay as they were
+    (``deferred``): an outage costs no attempts and alerts coordinators once when it lasts.
     """
     factory = _session_factory(engine_or_session_factory)
     batch = limit if limit is not None else settings.outbox_batch_size
@@ -442,9 +507,18 @@ async def drain_outbox(
         drainer.report.uncertain += len(stale)
         drainer.report.failed_keys.extend(stale)
         drainer.report.alerts += len(alert_failures(session, alert_targets))
+        relay = relay_status(session, relay_name(settings))
         rows = _due_rows(session, limit=batch, with_consent=consent_ok is not None)
+        if not relay.probe_due(utcnow()):  # backing off: nobody connects before the next probe
+            drainer.report.deferred = len(rows)
+            after = settings.outbox_outage_alert_after
+            drainer.report.alerts += len(alert_outage(session, relay, after=after, targets=alert_targets))
+            _log.info("outbox: SMTP relay down since %s, %d due rows wait", relay.down_since, len(rows))
+            return drainer.report
         drainer.prefetch(rows)
         try:
+            if not rows and relay.down:
+                await drainer.ensure_connected()  # nothing to send: probe whether the outage is over
             for row in rows:
                 await drainer.send_row(row)
             alerts = alert_failures(session, alert_targets)
@@ -453,13 +527,15 @@ async def drain_outbox(
                 await drainer.send_row(alert)
         finally:
             await drainer.close()
+        drainer.report.alerts += _settle_relay(session, drainer, relay, settings, alert_targets)
         if rows or stale:
             _log.info(
-                "outbox drained: sent=%d failed=%d (uncertain=%d) retried=%d cancelled=%d alerts=%d",
+                "outbox drained: sent=%d failed=%d (uncertain=%d) retried=%d deferred=%d cancelled=%d alerts=%d",
                 drainer.report.sent,
                 drainer.report.failed,
                 drainer.report.uncertain,
                 drainer.report.retried,
+                drainer.report.deferred,
                 drainer.report.cancelled,
                 drainer.report.alerts,
             )

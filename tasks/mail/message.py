@@ -85,7 +85,7 @@ def parse_address(value: str) -> Address:
 
 
 def message_id_for(key: str, domain: str) -> str:
-    """A Message-ID derived only from the outbox key: every resend carries the same id."""
+    """A Message-ID derived only from the outbox key and the sender's domain (stable per row)."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
     return f"<{digest}.incontro@{domain}>"
 
@@ -157,12 +157,16 @@ def build_message(row: Outbox, attachments: Sequence[AttachmentLike] = (), *, ma
 
 
 def _common_headers(row: Outbox, domain: str) -> list[tuple[str, str]]:
-    """Subject, Date, Message-ID and the X-Incontro headers, each a sanitised single line."""
+    """Subject, Date, Message-ID and the X-Incontro headers, each a sanitised single line.
+
+    The Message-ID a drain recorded when it first claimed the row wins over a fresh derivation,
+    so a resend matches the first attempt even after ``mail_from`` changed domain.
+    """
     created = row.created_at or datetime(2000, 1, 1, tzinfo=UTC)
     headers = [
         ("Subject", sanitize_header(row.subject)),
         ("Date", format_datetime(created.replace(tzinfo=UTC) if created.tzinfo is None else created)),
-        ("Message-ID", message_id_for(row.key, domain)),
+        ("Message-ID", sanitize_header(row.message_id) or message_id_for(row.key, domain)),
         ("Auto-Submitted", "auto-generated"),
         ("X-Incontro-Key", sanitize_header(row.key)),
         ("X-Incontro-Kind", sanitize_header(row.kind)),

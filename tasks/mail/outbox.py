@@ -1,7 +1,7 @@
 """The outbox: enqueue inside the caller's transaction, drain (``tasks.mail.drain``) over one SMTP connection per batch.
 
 Guarantees (docs/ARCHITECTURE.md#mail) - every message arrives exactly once, or ends ``failed`` with a
-coordinator alert; never twice, never silently lost:
+coordinator alert; never twice, never silently lost (unless a coordinator resends it on purpose):
 
 - A row is written together with the state change that causes it (same transaction, unique
   idempotency key), so a rolled-back change sends nothing and a rerun enqueues nothing twice.
@@ -11,10 +11,12 @@ coordinator alert; never twice, never silently lost:
   ``failed``; that write is committed together with the next row's claim, before the next
   message leaves (one commit per message), or at the end of the batch. A process that dies in
   between leaves the row ``sending``: settled as uncertain below, never resent.
-- Whatever goes wrong *before the message text is handed over* is certain non-delivery:
-  connection refused or dropped, a 4xx reply to MAIL/RCPT/DATA, or a 4xx final reply are retried
-  later (exponential backoff with jitter, ``next_attempt_at``); a 5xx reply fails that row only
-  (``failure=permanent``).
+- Whatever goes wrong *before the message text is handed over* is certain non-delivery. A 4xx
+  reply to MAIL/RCPT/DATA, or a 4xx final reply, is retried later (exponential backoff with
+  jitter, ``next_attempt_at``) and counts against ``outbox_max_attempts``; a 5xx reply fails that
+  row only (``failure=permanent``). A relay that cannot be reached, or a line lost before the
+  message was accepted, is the relay's outage, not the message's: the row waits with its attempts
+  unchanged (``tasks/mail/outage.py``).
 - When the connection drops or times out *while DATA is in progress* (or the process dies
   between the claim and the record) the server may or may not have queued the message. SMTP
   offers no way to ask a relay afterwards, and the same Message-ID does not stop every relay or
@@ -26,6 +28,9 @@ coordinator alert; never twice, never silently lost:
   (outbox keys, case codes, kinds and reason categories only), enqueued in the same transaction
   that stamps ``alerted_at`` on the rows, so a crash cannot lose or repeat an alert; the alert
   itself goes through the outbox like any other message.
+- Coordinators resend failed rows (``incontro outbox resend``, :func:`resend_failed`): back to
+  ``pending`` with attempts reset, audited, with the Message-ID recorded at the first claim so a
+  receiver can drop a duplicate; the drain re-checks consent as for any row.
 """
 
 from __future__ import annotations
@@ -49,10 +54,12 @@ from models.clock import utcnow
 from models.enums import OrgKind, OutboxStatus
 from models.ops import Outbox, OutboxAttachment
 from models.people import Organisation
+from tasks.core.audit import audit_read
 from tasks.core.partners import org_of_kind
 from tasks.mail.message import MailAttachment, format_address, parse_address
 from tasks.mail.templates import render_email
 from tasks.runtime.db import in_chunks
+from tasks.runtime.logfilter import REDACTED, redact
 
 _log = logging.getLogger(__name__)
 
@@ -66,6 +73,10 @@ FAIL_PERMANENT = "permanent"
 FAIL_UNCERTAIN = "uncertain"
 FAIL_GAVE_UP = "gave_up"
 FAIL_INVALID = "invalid"
+#: ``last_error`` of a row put back because the line, not the message, failed (not counted).
+DEFERRED_ERROR = "connection lost before the message was accepted (not counted)"
+#: ``last_error`` prefix of a failed row a coordinator put back in the queue.
+RESENT_ERROR = "requeued by a coordinator"
 
 # Who gets failure alerts: (formatted address, organisation code) pairs.
 AlertTargets = Callable[[Session], Sequence[tuple[str, str]]]
@@ -291,6 +302,7 @@ def _failure_item(row: Outbox) -> dict[str, Any]:
     """What an alert says about one row: key, case, kind, reason category, SMTP code; no text."""
     match = _CODE.match(row.last_error or "")
     return {
+        "id": row.id,
         "key": row.key,
         "case_code": row.case_code,
         "kind": row.kind,
@@ -351,3 +363,177 @@ def alert_failures(session: Session, targets: AlertTargets | None = coordinator_
                 session.add(row)
     session.commit()
     return created
+
+
+# --------------------------------------------------------------------------------------------
+# The coordinators' view and resend (``incontro outbox``): no personal data leaves these
+
+
+STATUS_LABELS: dict[OutboxStatus, str] = {
+    OutboxStatus.PENDING: "in attesa",
+    OutboxStatus.SENDING: "in invio",
+    OutboxStatus.SENT: "inviata",
+    OutboxStatus.FAILED: "non riuscita",
+    OutboxStatus.CANCELLED: "annullata",
+}
+FAILURE_LABELS: dict[str, str] = {
+    FAIL_PERMANENT: "rifiutata dal server in modo definitivo",
+    FAIL_UNCERTAIN: "esito incerto: connessione persa durante l'invio, forse già consegnata",
+    FAIL_GAVE_UP: "tentativi esauriti: errori temporanei ripetuti",
+    FAIL_INVALID: "messaggio non costruibile: indirizzo non valido",
+}
+RESEND_ACTION = "outbox_resend"
+
+
+def smtp_code(row: Outbox) -> str | None:
+    """The SMTP reply code that ended the last attempt, if the relay gave one."""
+    match = _CODE.match(row.last_error or "")
+    return match.group(1) if match else None
+
+
+def reason_label(row: Outbox) -> str:
+    """Why the row is where it is, in Italian; empty for a row with nothing to explain."""
+    code = smtp_code(row)
+    suffix = f" (codice {code})" if code else ""
+    if row.status == OutboxStatus.FAILED:
+        return FAILURE_LABELS.get(row.failure or FAIL_PERMANENT, "non riuscita") + suffix
+    if row.status == OutboxStatus.CANCELLED:
+        return "annullata: consenso non più valido o dati cancellati"
+    if row.status == OutboxStatus.PENDING and row.last_error:
+        if row.last_error.startswith(DEFERRED_ERROR):
+            return "in attesa: connessione persa prima della consegna (tentativo non contato)"
+        if row.last_error.startswith(RESENT_ERROR):
+            return "rimessa in coda da un coordinatore"
+        return "in attesa di un nuovo tentativo: errore temporaneo" + suffix
+    return ""
+
+
+def _personal_needles(row: Outbox) -> list[str]:
+    """The row's own addresses and display names, longest first (what a server reply may quote)."""
+    needles: set[str] = set()
+    for value in (row.recipient, row.reply_to):
+        if not value:
+            continue
+        needles.add(value)
+        try:
+            address = parse_address(value)
+        except ValueError:
+            continue
+        needles.update({address.addr_spec, address.username, address.display_name})
+        needles.update(part for part in re.split(r"[\s,.;<>\"']+", address.display_name) if part)
+    return sorted((n for n in needles if len(n) >= 3), key=len, reverse=True)
+
+
+def public_text(row: Outbox, text: str | None) -> str | None:
+    """``text`` (an SMTP error or reply) fit for a coordinator's terminal.
+
+    The row's own addresses and names go first (a server may quote ``<anna@...>: Anna Rossi
+    unknown``), then anything else that looks like an identifier (e-mails, phones, tax codes).
+    """
+    if not text:
+        return text
+    for needle in _personal_needles(row):
+        text = re.sub(re.escape(needle), REDACTED, text, flags=re.IGNORECASE)
+    return redact(text)
+
+
+class ResendRefused(ValueError):
+    """Some of the rows asked for cannot be resent (``reasons``: row id -> Italian reason); nothing changed."""
+
+    def __init__(self, reasons: Mapping[int, str]) -> None:
+        self.reasons = dict(reasons)
+        super().__init__("; ".join(f"email {i}: {why}" for i, why in sorted(self.reasons.items())))
+
+
+@dataclass
+class ResendResult:
+    """What a resend did: the rows put back, how many were uncertain, how many got a new address."""
+
+    requeued: list[Outbox] = field(default_factory=list)
+    uncertain: int = 0
+    readdressed: int = 0
+
+
+_NOT_RESENDABLE = {
+    OutboxStatus.SENT: "già inviata",
+    OutboxStatus.PENDING: "già in attesa di invio",
+    OutboxStatus.SENDING: "in invio in questo momento",
+    OutboxStatus.CANCELLED: "annullata (consenso non più valido o dati cancellati): non si rispedisce",
+}
+
+
+def _current_address(session: Session, row: Outbox) -> str:
+    """The organisation's address as the registry has it now (corrected after a bounce), else the row's."""
+    org = session.get(Organisation, row.recipient_code) if row.recipient_code else None
+    if org is None or not org.email:
+        return row.recipient
+    try:
+        same = parse_address(org.email).addr_spec.lower() == parse_address(row.recipient).addr_spec.lower()
+    except ValueError:
+        same = False
+    return row.recipient if same else org.email
+
+
+def resend_failed(session: Session, *, actor: str, ids: Sequence[int] = (), kind: str | None = None) -> ResendResult:
+    """Put failed rows (by id, or every failed row of ``kind``) back to pending; the caller commits.
+
+    All or nothing: when one of ``ids`` is missing or not ``failed`` (or has no usable address)
+    :class:`ResendRefused` names each and nothing changes. Each row gets its attempts reset, keeps
+    its key and recorded Message-ID, and leaves an audit row (who, which case, why). The drain
+    re-checks consent before sending, as for any row.
+    """
+    if ids:
+        found = {r.id: r for r in session.exec(select(Outbox).where(col(Outbox.id).in_(list(ids)))).all()}
+        rows = [found[i] for i in dict.fromkeys(ids) if i in found]
+        reasons = {i: "inesistente" for i in ids if i not in found}
+    else:
+        stmt = select(Outbox).where(col(Outbox.status) == OutboxStatus.FAILED).order_by(col(Outbox.id))
+        rows = list(session.exec(stmt.where(col(Outbox.kind) == kind)).all()) if kind else []
+        reasons = {}
+    addresses: dict[int, str] = {}
+    for row in rows:
+        assert row.id is not None
+        if row.status != OutboxStatus.FAILED:
+            reasons[row.id] = _NOT_RESENDABLE.get(row.status, "non rispedibile")
+            continue
+        address = _current_address(session, row)
+        try:
+            parse_address(address)
+        except ValueError:
+            reasons[row.id] = "indirizzo non valido o cancellato: correggerlo nell'anagrafica prima di rispedire"
+            continue
+        addresses[row.id] = address
+    if reasons:
+        raise ResendRefused(reasons)
+    result = ResendResult()
+    now = utcnow()
+    for row in rows:
+        assert row.id is not None
+        before, was_uncertain, old_address = reason_label(row), row.failure == FAIL_UNCERTAIN, row.recipient
+        moved = session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == row.id, col(Outbox.status) == OutboxStatus.FAILED)
+            .values(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                failure=None,
+                alerted_at=None,
+                last_error=f"{RESENT_ERROR}; before: {row.last_error or row.failure}"[:500],
+                recipient=addresses[row.id],
+            )
+            .execution_options(synchronize_session="fetch")
+        )
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            continue  # another coordinator resent it a moment ago
+        result.requeued.append(row)
+        result.uncertain += was_uncertain
+        result.readdressed += addresses[row.id] != old_address
+        audit_read(
+            session,
+            actor=actor,
+            case_code=row.case_code,
+            action=RESEND_ACTION,
+            purpose=f"email n. {row.id} ({row.kind}) rimessa in coda dopo: {before}",
+        )
+    return result

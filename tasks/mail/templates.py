@@ -133,9 +133,10 @@ KINDS: dict[str, KindSpec] = {
     "failure_alert": KindSpec(
         audience="coordinator",
         required=("error_summary",),
-        optional=("flow_name", "run_id", "run_name", "occurred_at", "run_url", "failures"),
-        description="A flow run failed (flow_name, run_id) or outbox rows failed: failures [{key, case_code, "
-        "kind, reason: permanent | uncertain | gave_up | invalid, code}]; no personal data in any field.",
+        optional=("flow_name", "run_id", "run_name", "occurred_at", "run_url", "failures", "outage"),
+        description="A flow run failed (flow_name, run_id) or outbox rows failed: failures [{id, key, case_code, "
+        "kind, reason: permanent | uncertain | gave_up | invalid, code}], or the SMTP relay is down: outage "
+        "{relay, since, hours, pending, probes, error}; no personal data in any field.",
     ),
     "monthly_report": KindSpec(
         audience="coordinator",

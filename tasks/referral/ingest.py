@@ -1,7 +1,9 @@
 """Referral stage steps: ingest a partner file, deduplicate, accept, acknowledge.
 
 Each function works on one import inside the caller's transaction and returns counts and case
-codes only, so nothing identifying reaches Prefect.
+codes only, so nothing identifying reaches Prefect. Each records itself on the import in that
+transaction and does nothing when recorded already, so a rerun of the file or the maintenance
+sweep finishes an import a killed run left halfway, every step once (docs/ARCHITECTURE.md#chaining).
 """
 
 from __future__ import annotations
@@ -28,16 +30,26 @@ from tasks.core.codes import allocate_codes
 from tasks.core.consent import consenting_persons, grant_consent, has_consent
 from tasks.core.people import municipalities_of
 from tasks.core.transitions import record_creations, transition, transition_many
-from tasks.files.imports import file_sha256, raw_for_report, report_rejected
+from tasks.files.imports import (
+    INGEST,
+    claim_step,
+    complete_step,
+    defer_event,
+    file_sha256,
+    raw_for_report,
+    report_rejected,
+)
 from tasks.files.rows import ReferralRow, validate_row
 from tasks.files.tabular import FileRejected, open_table, safe_value
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
 from tasks.runtime.event_names import DEDUP_PENDING, REFERRAL_ACCEPTED
-from tasks.runtime.events import EventSpec, queue_event
+from tasks.runtime.events import EventSpec
 from tasks.runtime.progress import Progress
 
 ACTOR = "flow:referral"
+#: The steps after the ingest, in order; ``flows/referral.py`` runs them, then ``finish``.
+DEDUPLICATE, ACCEPT, ACKNOWLEDGE = "deduplicate", "accept", "acknowledge"
 
 
 @dataclass
@@ -46,6 +58,7 @@ class IngestSummary:
 
     import_id: int
     already_imported: bool = False
+    finished: bool = False
     accepted_rows: int = 0
     rejected_rows: int = 0
     case_codes: list[str] = field(default_factory=list)
@@ -59,7 +72,8 @@ def ingest_referral_file(
 ) -> IngestSummary:
     """Store every valid row as person + referral + REFERRED case; every bad row with its errors.
 
-    A file already imported (same bytes) changes nothing. A file that cannot be read at all raises
+    A file already imported (same bytes) changes nothing: the summary says whether its import
+    finished or steps remain (a killed run), with the counts recorded. A file that cannot be read at all raises
     :class:`FileRejected` before anything is written: a first pass reads the whole file (rows
     only, no validation) so that a damaged tail cannot fail halfway through the writes.
 
@@ -74,7 +88,13 @@ def ingest_referral_file(
     previous = session.exec(select(ImportFile).where(ImportFile.sha256 == sha)).first()
     if previous is not None:
         assert previous.id is not None
-        return IngestSummary(import_id=previous.id, already_imported=True)
+        return IngestSummary(
+            import_id=previous.id,
+            already_imported=True,
+            finished=previous.finished_at is not None,
+            accepted_rows=previous.rows_accepted,
+            rejected_rows=previous.rows_rejected,
+        )
     total = count_rows(path, "referral", REFERRAL_REQUIRED)
     imp = ImportFile(sha256=sha, kind="referral", sender_code=referrer_code, filename=path.name)
     session.add(imp)
@@ -107,7 +127,7 @@ def ingest_referral_file(
     summary.accepted_rows = len(summary.case_codes)
     imp.rows_total, imp.rows_accepted, imp.rows_rejected = seen, summary.accepted_rows, summary.rejected_rows
     imp.status = "ingested"
-    session.add(imp)
+    complete_step(session, imp, INGEST)
     return summary
 
 
@@ -249,8 +269,32 @@ class DedupSummary:
 
 
 def deduplicate_import(session: Session, import_id: int, *, flow_run_id: str | None = None) -> DedupSummary:
-    """Merge referrals of people already known (open cases) and queue grey-band pairs for review."""
-    new_cases = _import_cases(session, import_id, State.REFERRED)
+    """Merge referrals of people already known (open cases) and queue grey-band pairs for review
+    (the review form starts when the import finishes). Once per import: empty when done before."""
+    imp = claim_step(session, import_id, DEDUPLICATE)
+    if imp is None:
+        return DedupSummary()
+    summary = _deduplicate(session, import_id, flow_run_id)
+    if summary.review:
+        defer_event(
+            imp,
+            EventSpec(
+                name=DEDUP_PENDING,
+                resource_id=f"incontro.import.{import_id}",
+                payload={"reviews": len(summary.review)},
+            ),
+        )
+    complete_step(session, imp, DEDUPLICATE)
+    return summary
+
+
+def _deduplicate(session: Session, import_id: int, flow_run_id: str | None) -> DedupSummary:
+    # A case already queued for review stays out (an import stopped before 0006 recorded steps).
+    reviewed = select(DedupReview.case_id).where(
+        col(DedupReview.case_id).in_(select(Referral.case_id).where(Referral.import_file_id == import_id))
+    )
+    queued = set(session.exec(reviewed).all())
+    new_cases = [c for c in _import_cases(session, import_id, State.REFERRED) if c.id not in queued]
     if not new_cases:
         return DedupSummary()
     # The import's people as a subquery, not a list of keys: a 100k-row file would exceed the
@@ -287,15 +331,6 @@ def deduplicate_import(session: Session, import_id: int, *, flow_run_id: str | N
             assert case.id is not None and target.id is not None
             session.add(DedupReview(case_id=case.id, candidate_case_id=target.id, score=d.score))
             summary.review.append(case.code)
-    if summary.review:
-        queue_event(
-            session,
-            EventSpec(
-                name=DEDUP_PENDING,
-                resource_id=f"incontro.import.{import_id}",
-                payload={"reviews": len(summary.review)},
-            ),
-        )
     return summary
 
 
@@ -380,7 +415,11 @@ def accept_cases(session: Session, cases: list[Case], *, flow_run_id: str | None
 
 
 def accept_import(session: Session, import_id: int, *, flow_run_id: str | None = None) -> dict[str, int]:
-    """Assign each new case the CPI office of its municipality and accept it (or reject it)."""
+    """Assign each new case the CPI office of its municipality and accept it (or reject it); the
+    intake starts when the import finishes. Once per import: empty when done before."""
+    imp = claim_step(session, import_id, ACCEPT)
+    if imp is None:
+        return {}
     pending_review = set(session.exec(select(DedupReview.case_id).where(col(DedupReview.decision).is_(None))).all())
     counts: dict[str, int] = defaultdict(int)
     ready = []
@@ -392,21 +431,24 @@ def accept_import(session: Session, import_id: int, *, flow_run_id: str | None =
     for target in accept_cases(session, ready, flow_run_id=flow_run_id).values():
         counts[target.value] += 1
     if counts["accepted"]:
-        queue_event(
-            session,
+        defer_event(
+            imp,
             EventSpec(
                 name=REFERRAL_ACCEPTED,
                 resource_id=f"incontro.import.{import_id}",
                 payload={"accepted": counts["accepted"]},
             ),
         )
+    complete_step(session, imp, ACCEPT)
     return dict(counts)
 
 
 def acknowledge_import(session: Session, import_id: int) -> int:
-    """Queue the acknowledgement (and the error report, if any) to the sending partner."""
-    imp = session.get(ImportFile, import_id)
-    assert imp is not None
+    """Queue the acknowledgement (and the error report, if any) to the sending partner. Once
+    per import (the outbox keys guard the emails too): 0 when done before."""
+    imp = claim_step(session, import_id, ACKNOWLEDGE)
+    if imp is None:
+        return 0
     sender = session.get(Organisation, imp.sender_code)
     assert sender is not None
     refs = session.exec(
@@ -438,5 +480,5 @@ def acknowledge_import(session: Session, import_id: int) -> int:
     if report_rejected(session, imp, [{"row": b.row_number, **e} for b in bad for e in b.errors]):
         queued += 1
     imp.status = "acknowledged"
-    session.add(imp)
+    complete_step(session, imp, ACKNOWLEDGE)
     return queued

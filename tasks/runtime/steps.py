@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
@@ -20,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from models.state_machine import ConcurrentTransition
 from tasks.runtime.db import session_scope
+from tasks.runtime.events import EventSpec
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,9 +58,12 @@ def db_step(fn: Callable[..., R], *, retries: int = 2, name: str | None = None) 
     def run(*args: Any, **kwargs: Any) -> R:
         if wants_run_id:
             kwargs.setdefault("flow_run_id", current_flow_run_id())
+        chaos_point(fn.__name__, "before")
         try:
             with session_scope() as session:
-                return fn(session, *args, **kwargs)
+                result = fn(session, *args, **kwargs)
+            chaos_point(fn.__name__, "after")  # committed, its events emitted
+            return result
         except ConcurrentTransition:
             raise StepFailed(f"{fn.__name__}: ConcurrentTransition") from None
         except (DBAPIError, SQLAlchemyError) as exc:
@@ -81,6 +88,54 @@ def db_step(fn: Callable[..., R], *, retries: int = 2, name: str | None = None) 
         cache_policy=NO_CACHE,
         persist_result=False,
     )  # type: ignore[arg-type]
+
+
+#: Test-only crash switch (tests/flows/test_chaos.py), deliberately not a setting: production never
+#: sets it. ``<stage>:<step>[:before|:after]`` SIGKILLs the process at that step boundary.
+CHAOS_KILL_AT = "INCONTRO_CHAOS_KILL_AT"
+
+
+def chaos_point(step: str, when: str = "after") -> None:
+    """Kill this process now when :data:`CHAOS_KILL_AT` names this boundary of the running stage
+    (``after`` = the step's transaction committed); inert when the variable is unset."""
+    target = os.environ.get(CHAOS_KILL_AT)
+    if not target:
+        return
+    stage, _, rest = target.partition(":")
+    name, _, moment = rest.partition(":")
+    ctx = FlowRunContext.get()
+    if ctx is not None and ctx.flow is not None and (stage, name, moment or "after") == (ctx.flow.name, step, when):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class EventsNotConfirmed(RuntimeError):
+    """Prefect did not take the events in time: the step is not recorded, so it runs again."""
+
+
+def emit_confirmed(specs: Sequence[EventSpec], *, timeout: float = 10.0) -> int:
+    """Emit ``specs`` and wait until Prefect's events client has sent them (bounded), so a step
+    that records "announced" never records it for events still in this process's memory.
+
+    When Prefect emits no events at all (its settings say so) nothing is sent, as for every
+    event. Returns how many were sent; raises :class:`EventsNotConfirmed` when they were not.
+    """
+    from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker, should_emit_events
+
+    if not specs or not should_emit_events():
+        return 0
+    for spec in specs:
+        sent = emit_event(
+            event=spec.name, resource={"prefect.resource.id": spec.resource_id, **spec.labels}, payload=spec.payload
+        )
+        if sent is None:
+            raise EventsNotConfirmed(f"evento {spec.name} non accettato dal client Prefect")
+    waiter = threading.Thread(target=EventsWorker.instance().wait_until_empty, daemon=True)
+    waiter.start()
+    waiter.join(timeout)
+    if waiter.is_alive():
+        raise EventsNotConfirmed(f"eventi non confermati da Prefect entro {timeout:.0f} s")
+    return len(specs)
 
 
 def ask_operator(form: type[Any], *, key: str, description: str, initial: dict[str, Any]) -> Any:

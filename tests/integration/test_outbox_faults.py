@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import PROJECT_ROOT, Settings
 from models.clock import utcnow
 from models.enums import OutboxStatus
-from models.ops import Outbox
+from models.ops import MailRelay, Outbox
 from tasks.mail.drain import DrainReport
 from tasks.mail.message import format_address
+from tasks.mail.outage import relay_name
 from tasks.mail.outbox import enqueue_email
 from tasks.mail.smtp_sink import MailSink, free_port
 from tests.conftest import smtp_settings
@@ -125,21 +127,99 @@ def assert_accounted(engine: Engine, sink: MailSink, keys: list[str]) -> dict[st
 # ------------------------------------------------------------------------- (a) server down
 
 
-def test_a_server_down_for_the_first_attempts(db: Engine, tmp_path: Path) -> None:
+def test_a_relay_outage_does_not_burn_the_attempt_budget(db: Engine, tmp_path: Path) -> None:
+    """More drains than ``outbox_max_attempts`` against a dead relay: nothing gives up, nothing
+    is counted; when the relay comes back on the same port every row arrives exactly once."""
+    port = free_port()
+    settings = settings_for(port, tmp_path, outbox_max_attempts=3)
+    keys = enqueue(db, 10)
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        for _ in range(settings.outbox_max_attempts + 3):
+            drain(db, settings)
+            clock.shift(timedelta(minutes=30))  # the 5-minute sweep, and past any backoff
+        rows = statuses(db)
+        assert set(rows) == set(keys), "no alert: the outage is far shorter than the limit"
+        assert {r.status for r in rows.values()} == {OutboxStatus.PENDING}
+        assert {r.attempts for r in rows.values()} == {0}
+        assert {r.failure for r in rows.values()} == {None}
+        with MailSink(tmp_path / "mail", port=port) as sink:  # the relay comes back on the same port
+            report = drain(db, settings)
+            assert report.sent == 10 and sink.connections == 1
+            rows = assert_accounted(db, sink, keys)
+            assert drain(db, settings).sent == 0
+    assert {r.status for r in rows.values()} == {OutboxStatus.SENT}
+    assert {r.attempts for r in rows.values()} == {1}
+
+
+def test_a_outage_past_the_limit_alerts_the_coordinators_once(db: Engine, tmp_path: Path) -> None:
+    """One outage alert however many drains see the relay down (the stamp is in the database, so
+    each drain, a fresh session as after a restart, knows); a later outage alerts again."""
     port = free_port()
     settings = settings_for(port, tmp_path)
-    keys = enqueue(db, 10)
-    for attempt in (1, 2):
-        report = drain(db, settings)
-        assert report == DrainReport(retried=10)
-        assert {r.attempts for r in statuses(db).values()} == {attempt}
-        make_due(db)
-    with MailSink(tmp_path / "mail", port=port) as sink:  # the relay comes back on the same port
-        report = drain(db, settings)
-        assert report.sent == 10 and sink.connections == 1
-        rows = assert_accounted(db, sink, keys)
+    assert settings.outbox_outage_alert_after == timedelta(hours=24)
+    keys = enqueue(db, 5)
+
+    def alerts() -> list[Outbox]:
+        return [r for r in statuses(db).values() if r.kind == "failure_alert"]
+
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        for hours in (0, 8, 8, 7):  # 23 hours down: not yet
+            clock.shift(timedelta(hours=hours))
+            drain(db, settings)
+        assert alerts() == []
+        for hours in (2, 1, 6, 12):  # 25 to 42 hours down
+            clock.shift(timedelta(hours=hours))
+            drain(db, settings)
+        (alert,) = alerts()
+        assert alert.recipient_code == "COORD-INCONTRO" and alert.status == OutboxStatus.PENDING
+        assert "irraggiungibile" in alert.subject and "5 email in attesa" in alert.subject
+        assert "@example.org" not in alert.body_text and "Persona" not in alert.body_text
+        assert all(r.status == OutboxStatus.PENDING and r.attempts == 0 for r in statuses(db).values())
+        with MailSink(tmp_path / "mail", port=port) as sink:
+            clock.shift(timedelta(hours=1))
+            report = drain(db, settings)
+            assert report.sent == 6  # the five emails and the alert, once each
+            rows = assert_accounted(db, sink, keys)
+            (delivered,) = [m for m in sink.messages if m.kind == "failure_alert"]
+            text = delivered.message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            assert "non era raggiungibile" in text and "incontro outbox list --state pending" in text
+        assert {r.status for r in rows.values()} == {OutboxStatus.SENT}
+        enqueue(db, 2, prefix="BG-2027-")  # a second outage, as long: a second alert
+        for hours in (1, 13, 13):
+            clock.shift(timedelta(hours=hours))
+            drain(db, settings)
+        assert len(alerts()) == 2
+
+
+def test_a_line_lost_before_the_message_was_accepted_is_not_counted(db: Engine, sink: MailSink, tmp_path: Path) -> None:
+    """The relay closes the line at RCPT: it cannot have the message, and the message is not to blame."""
+    settings = settings_for(sink.port, tmp_path)
+    keys = enqueue(db, 3)
+    dropped: list[str] = []
+
+    async def drop_at_rcpt(server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        if address == "person0@example.org" and not dropped:
+            dropped.append(address)
+            server.transport.close()
+            return "421 4.4.2 closing"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    sink.handler.handle_RCPT = drop_at_rcpt  # type: ignore[method-assign,assignment]
+    before = utcnow()
+    report = drain(db, settings)
+    assert (report.sent, report.deferred, report.retried, report.failed) == (2, 1, 0, 0)
+    assert sink.connections == 2  # reconnected once for the rest of the batch
+    row = statuses(db)[keys[0]]
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
+    assert row.last_error and row.last_error.startswith("connection lost before the message was accepted")
+    assert row.next_attempt_at > before  # behind the rows already due
+    with Session(db) as session:
+        assert session.get(MailRelay, relay_name(settings)) is None  # the relay answered: no outage
+    drain_until_settled(db, settings)
+    rows = assert_accounted(db, sink, keys)
     assert {r.status for r in rows.values()} == {OutboxStatus.SENT}
-    assert {r.attempts for r in rows.values()} == {3}
+    assert rows[keys[0]].attempts == 1
 
 
 # ------------------------------------------------------------------- (b) 421 / 451 replies

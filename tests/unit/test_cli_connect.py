@@ -67,3 +67,17 @@ def test_the_address_comes_from_prefect_api_url_first(monkeypatch: pytest.Monkey
     with pytest.raises(ServerNotFound, match=f"127.0.0.1:{port}/api:"):
         connect_prefect(timeout=1)
     assert os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] == "false"
+
+
+def test_an_office_that_is_not_a_cpi_code_is_refused_before_anything_runs(
+    engine: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tax code typed as the office never reaches Prefect (issue 16, defect 7)."""
+    from cli.main import main
+
+    for bad in ("RSSMRA80A01H501U", "CPI-BG\n", "cpi-bg"):
+        assert main(["cases", "--office", bad]) == 2
+        err = capsys.readouterr().err
+        assert "CPI sconosciuto" in err and "CPI-BG" in err
+        assert "RSSMRA" not in err
+    assert main(["cases", "--office", "CPI-BG"]) == 0

@@ -123,7 +123,7 @@ def test_code_parameters_refuse_what_is_not_a_code(spec: DeploymentSpec) -> None
     assert build(spec).enforce_parameter_schema is not False
     good = {
         "case_code": "BG-2026-000123",
-        "sender_code": "CARITAS-BG",
+        "sender_code": "CONFINDUSTRIA-BG" if spec.name in {"vacancies", "interest"} else "PROV-LAVORO",
         "referrer_code": "CARITAS-BG",
         "recipient_code": "*",
         "batch_code": "DSP-20261130-01",

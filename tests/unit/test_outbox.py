@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -23,11 +25,12 @@ import models  # noqa: F401  (registers every table on the metadata)
 from config.settings import Settings
 from models.clock import utcnow
 from models.enums import ConsentPurpose, OutboxStatus
-from models.ops import Outbox, OutboxAttachment
+from models.ops import MailRelay, Outbox, OutboxAttachment
 from models.people import Organisation
 from tasks.files.sheets import profiles_xlsx
 from tasks.mail.drain import DrainReport, backoff_delay, drain_outbox
 from tasks.mail.message import MailAttachment, format_address
+from tasks.mail.outage import relay_name
 from tasks.mail.outbox import EmailSpec, cancel_pending, enqueue_email, enqueue_emails
 from tasks.mail.smtp_sink import MailSink, free_port
 from tasks.runtime.db import make_engine, migrate
@@ -242,31 +245,63 @@ def test_permanent_550_fails_only_that_row(engine: Engine, sink: MailSink, setti
     assert sink.connections == 1
 
 
-def test_server_down_retries_later_and_loses_nothing(engine: Engine, tmp_path: Path) -> None:
+def relay(engine: Engine, settings: Settings) -> MailRelay | None:
+    with Session(engine) as session:
+        return session.get(MailRelay, relay_name(settings))
+
+
+def test_server_down_waits_without_counting_and_loses_nothing(engine: Engine, tmp_path: Path) -> None:
     port = free_port()
     settings = smtp_settings(port, tmp_path, outbox_max_attempts=5)
     keys = enqueue_appointments(engine, 3)
-    before = utcnow()
-    report = drain(engine, settings)
-    assert report == DrainReport(retried=3)
-    for row in rows(engine).values():
-        assert row.status == OutboxStatus.PENDING and row.attempts == 1
-        assert row.next_attempt_at > before
-    with MailSink(tmp_path / "mail", port=port) as sink:
-        make_due(engine)
-        assert drain(engine, settings).sent == 3
-        assert sink.per_key == dict.fromkeys(keys, 1)
+    due = {k: r.next_attempt_at for k, r in rows(engine).items()}
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        report = drain(engine, settings)
+        assert report == DrainReport(deferred=3)
+        assert {k: (r.status, r.attempts, r.next_attempt_at) for k, r in rows(engine).items()} == {
+            k: (OutboxStatus.PENDING, 0, due[k]) for k in keys
+        }
+        down = relay(engine, settings)
+        assert down is not None and down.down_since is not None and down.failed_probes == 1
+        assert down.last_error and "Connect" in down.last_error
+        with MailSink(tmp_path / "mail", port=port) as sink:
+            # The whole drain backs off: before the next probe nobody connects, even to a live relay.
+            assert drain(engine, settings) == DrainReport(deferred=3)
+            assert sink.connections == 0
+            clock.shift(timedelta(minutes=11))
+            assert drain(engine, settings).sent == 3
+            assert sink.per_key == dict.fromkeys(keys, 1)
+    up = relay(engine, settings)
+    assert up is not None and up.down_since is None and up.failed_probes == 0
 
 
-def test_gives_up_after_max_attempts(engine: Engine, tmp_path: Path) -> None:
-    settings = smtp_settings(free_port(), tmp_path, outbox_max_attempts=2)
+def test_a_probe_ends_an_outage_even_with_nothing_to_send(engine: Engine, tmp_path: Path) -> None:
+    port = free_port()
+    settings = smtp_settings(port, tmp_path)
+    enqueue_appointments(engine, 1)
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        drain(engine, settings)
+        with Session(engine) as session:  # the row went some other way (cancelled): nothing due
+            session.execute(update(Outbox).values(status=OutboxStatus.CANCELLED))
+            session.commit()
+        with MailSink(tmp_path / "mail", port=port) as sink:
+            clock.shift(timedelta(minutes=11))
+            assert drain(engine, settings) == DrainReport()
+            assert sink.connections == 1
+    up = relay(engine, settings)
+    assert up is not None and up.down_since is None
+
+
+def test_gives_up_after_max_attempts_of_temporary_replies(engine: Engine, sink: MailSink, tmp_path: Path) -> None:
+    settings = smtp_settings(sink.port, tmp_path, outbox_max_attempts=2)
     (key,) = enqueue_appointments(engine, 1)
+    sink.reject_recipient("person0@example.org", code=451)
     assert drain(engine, settings).retried == 1
     make_due(engine)
     report = drain(engine, settings)
     assert report.failed == 1 and report.failed_keys == [key]
     row = rows(engine)[key]
-    assert row.status == OutboxStatus.FAILED and row.attempts == 2
+    assert row.status == OutboxStatus.FAILED and row.attempts == 2 and row.failure == "gave_up"
 
 
 def test_connection_lost_during_data_is_not_resent(engine: Engine, sink: MailSink, settings: Settings) -> None:
@@ -380,15 +415,17 @@ def test_tls_and_credentials_come_from_settings(
         keys = enqueue_appointments(engine, 2)
         flags = {"smtp_starttls": mode == "starttls", "smtp_use_tls": mode == "implicit_tls"}
         wrong = smtp_settings(sink.port, tmp_path, smtp_username="incontro", smtp_password="nope", **flags)
-        assert drain(engine, wrong).retried == 2  # refused login: nothing sent, nothing lost
-        assert sink.handler.login_failures >= 1 and sink.messages == []
-        if mode == "starttls":
-            plain = smtp_settings(sink.port, tmp_path, smtp_username="incontro", smtp_password="s3gret0")
-            make_due(engine)
-            assert drain(engine, plain).retried == 2  # no TLS where the server demands it: refused too
-        good = smtp_settings(sink.port, tmp_path, smtp_username="incontro", smtp_password="s3gret0", **flags)
-        make_due(engine)
-        assert drain(engine, good).sent == 2
+        with time_machine.travel(utcnow(), tick=True) as clock:
+            assert drain(engine, wrong).deferred == 2  # refused login: nothing sent, nothing lost or counted
+            assert sink.handler.login_failures >= 1 and sink.messages == []
+            if mode == "starttls":
+                plain = smtp_settings(sink.port, tmp_path, smtp_username="incontro", smtp_password="s3gret0")
+                clock.shift(timedelta(minutes=11))  # past the relay's backoff
+                assert drain(engine, plain).deferred == 2  # no TLS where the server demands it: refused too
+            good = smtp_settings(sink.port, tmp_path, smtp_username="incontro", smtp_password="s3gret0", **flags)
+            clock.shift(timedelta(minutes=11))
+            assert drain(engine, good).sent == 2
+        assert {r.attempts for r in rows(engine).values()} == {1}
         assert sink.handler.logins == 1
         assert sink.per_key == dict.fromkeys(keys, 1)
 

@@ -173,7 +173,7 @@ def scheduled_cases(session: Session, office: str, up_to: date) -> list[str]:
             Case.state == State.INTAKE_SCHEDULED,
             func.date(Case.intake_at) <= up_to,
         )
-        .order_by(col(Case.intake_at))
+        .order_by(col(Case.intake_at), col(Case.code))  # a stable form: same slot, same order
     ).all()
     return list(rows)
 

@@ -8,16 +8,13 @@ left running. The command line, started with no Prefect variable at all, finds t
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from config.settings import PROJECT_ROOT
 from deploy.stack import descendants, local_stack
+from tests.cli import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,21 +34,11 @@ def _alive(pids: set[int]) -> set[int]:
 def test_the_cli_finds_the_running_server_and_the_stack_stops_cleanly(tmp_path: Path) -> None:
     var = tmp_path / "var"
     with local_stack(var) as stack:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        env.update(
-            PREFECT_HOME=str(tmp_path / "operator-home"),
+        forms = run_cli(
+            "forms",
+            prefect_home=str(tmp_path / "operator-home"),
             INCONTRO_PREFECT_API_URL=stack.api_url,
             INCONTRO_VAR_DIR=str(var),
-            PYTHONPATH=str(PROJECT_ROOT),
-        )
-        forms = subprocess.run(
-            [sys.executable, "-m", "cli.main", "forms"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
         )
         assert forms.returncode == 0, forms.stdout + forms.stderr
         assert "moduli in attesa" in forms.stdout

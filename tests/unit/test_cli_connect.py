@@ -8,14 +8,12 @@ terminal after ``make serve`` must find that server, or say in Italian how to st
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from config.settings import PROJECT_ROOT
 from deploy.stack import free_port
+from tests.cli import run_cli
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -32,21 +30,11 @@ def _processes_with(marker: str) -> list[int]:
 
 def test_without_a_server_the_cli_says_how_to_start_it_and_starts_nothing(tmp_path: Path) -> None:
     home = tmp_path / "fresh-prefect-home"  # Prefect's defaults: the "ephemeral" profile is active
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "INCONTRO_"))}
-    env.update(
-        PREFECT_HOME=str(home),
+    done = run_cli(
+        "forms",
+        prefect_home=str(home),
         INCONTRO_VAR_DIR=str(tmp_path / "var"),
         INCONTRO_PREFECT_API_URL=f"http://127.0.0.1:{free_port()}/api",
-        PYTHONPATH=str(PROJECT_ROOT),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "forms"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 2, output

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from demo.synthetic.corpus import IT_HEADERS as HEADERS
-from demo.synthetic.taxcodes import tax_code
+from demo.synthetic.taxcodes import tax_code, temporary_tax_code
 
 FAMILY = ["Rossi", "Bonacina", "D'Angelo", "Müller", "Diallo", "Kovalenko", "El Amrani", "Ferrari", "Colombo",
           "Bianchi", "Nguyen", "Popescu", "Hoxha", "Sow", "Ricci", "Marchetti", "Gualandris", "Pesenti"]  # fmt: skip
@@ -58,7 +58,7 @@ def write_file(path: Path, rows: int, seed: int = 5) -> None:
         for i in range(rows):
             born, place, code = rng.choice(pool)
             kind = rng.random()
-            cf = code if kind < 0.6 else (f"{rng.randrange(10**10, 10**11)}" if kind < 0.8 else "")
+            cf = code if kind < 0.6 else (temporary_tax_code(rng) if kind < 0.8 else "")
             mail = f"persona{i}@example.it" if rng.random() < 0.7 else ""
             row = [
                 rng.choice(FAMILY),

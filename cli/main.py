@@ -50,12 +50,22 @@ def cmd_cases(args: argparse.Namespace) -> int:
             raise CliError(f"stato sconosciuto «{args.state}»; validi: {', '.join(s.value for s in State)}") from None
     if args.office:
         query = query.where(Case.office_code == _office(args.office))
+    if args.stuck or args.overdue:  # the invariant's lists (docs/ARCHITECTURE.md#data)
+        from cli.steps import cmd_next_steps
+
+        return cmd_next_steps(args, _office(args.office) if args.office else None)
+    if args.next_step:
+        query = query.where(Case.next_step == args.next_step)
     with Session(get_engine()) as session:
         cases = session.exec(query.limit(args.limit)).all()
-    _out(f"{'pratica':<16} {'stato':<18} {'CPI':<8} {'prossimo passo':<16} scadenza")
+    from tasks.core.next_steps import step_label
+    from tasks.mail.formatting import state_label
+
+    _out(f"{'pratica':<16} {'stato':<26} {'CPI':<8} {'scadenza':<10} prossimo passo")
     for c in cases:
-        due = c.next_due.strftime("%d/%m/%Y") if c.next_due else ""
-        _out(f"{c.code:<16} {c.state.value:<18} {c.office_code or '':<8} {c.next_step or '':<16} {due}")
+        due = c.next_due.strftime("%d/%m/%Y") if c.next_due else "—"
+        step = step_label(c.next_step) if c.next_step else "—"
+        _out(f"{c.code:<16} {state_label(c.state):<26} {c.office_code or '—':<8} {due:<10} {step}")
     _out(f"({len(cases)} pratiche)")
     return 0
 
@@ -231,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cases", help="elenco pratiche / list cases")
     p.add_argument("--state", help="stato, es. intake_scheduled")
     p.add_argument("--office", help="CPI, es. CPI-BG")
+    p.add_argument("--next-step", help="prossimo passo, es. assign_office (CPI da assegnare)")
+    p.add_argument("--stuck", action="store_true", help="aperte senza prossimo passo, responsabile o scadenza")
+    p.add_argument("--overdue", action="store_true", help="aperte con il prossimo passo scaduto")
     p.add_argument("--limit", type=int, default=200)
     p.set_defaults(fn=cmd_cases)
     p = sub.add_parser("timeline", help="storia di una pratica / case timeline")
@@ -256,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.outbox import register
 
     register(sub)
+    from cli.offices import register as register_offices
+
+    register_offices(sub)
+    from cli.vacancies import register as register_vacancies
+
+    register_vacancies(sub)
     return parser
 
 

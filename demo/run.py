@@ -222,6 +222,7 @@ def scheduled_offices() -> list[str]:
 
 
 def print_funnel() -> None:
+    from tasks.core.next_steps import stuck_cases
     from tasks.policy.register import policy_routes
     from tasks.reports.funnel import emails_by_kind, funnel_rows
     from tasks.runtime.db import session_scope
@@ -230,6 +231,7 @@ def print_funnel() -> None:
         rows = funnel_rows(session)
         emails = emails_by_kind(session)
         routes = policy_routes(session)
+        stuck = len(stuck_cases(session))
     _say("\nFunnel (casi entrati in ogni stato · casi ora nello stato)")
     for r in rows:
         _say(f"  {r['state']!s:<18} {r['reached']:>5} · {r['now']:>5}")
@@ -237,6 +239,7 @@ def print_funnel() -> None:
     for path in (VAR / "mail").glob("*.eml"):
         files[message_from_bytes(path.read_bytes()).get("X-Incontro-Kind", "?")] += 1
     _say(f"  assunti per percorso (politica/formazione): {routes}")
+    _say(f"  pratiche aperte senza prossimo passo, responsabile o scadenza: {stuck} (elenco: incontro cases --stuck)")
     _say("\nEmail per tipo (outbox: inviate/fallite · file .eml in var/mail/)")
     for kind in sorted(set(emails) | set(files)):
         status = emails.get(kind, {})

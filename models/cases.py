@@ -25,6 +25,12 @@ class Case(SQLModel, table=True):
     intake_at: datetime | None = None
     next_step: str | None = None
     next_due: date | None = Field(default=None, index=True)
+    next_step_reason: str | None = Field(
+        default=None, max_length=40, description="why the case waits at next_step: a code, never personal data"
+    )
+    owner: str | None = Field(
+        default=None, index=True, max_length=40, description='who acts on next_step: office or org code, "coordinators"'
+    )
     route: str | None = Field(default=None, description="policy/training route that led to the outcome")
     version: int = 0
     created_at: datetime = Field(default_factory=utcnow)

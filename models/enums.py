@@ -126,6 +126,15 @@ class Availability(StrEnum):
     SHIFTS = "shifts"
 
 
+class VacancyStatus(StrEnum):
+    """Open positions are matched; closed ones (deadline passed) and those waiting for the
+    coordinators to name their company never are."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    AWAITING_COMPANY = "awaiting_company"
+
+
 class InterestAnswer(StrEnum):
     INTERESTED = "interested"
     INTERVIEW = "interview"

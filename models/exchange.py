@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import enum_column, json_column
 from models.clock import utcnow
-from models.enums import Cefr, InterestAnswer, Licence, OutcomeKind, PolicyKind
+from models.enums import Cefr, InterestAnswer, Licence, OutcomeKind, PolicyKind, VacancyStatus
 
 
 class DispatchBatch(SQLModel, table=True):
@@ -39,7 +39,14 @@ class Vacancy(SQLModel, table=True):
     __tablename__ = "vacancy"
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=32)
-    company_code: str = Field(foreign_key="organisation.code", index=True)
+    #: None while the company written in the file waits for the coordinators (incontro vacancy-queue).
+    company_code: str | None = Field(default=None, foreign_key="organisation.code", index=True)
+    company_written: str | None = Field(default=None, max_length=200, description="the company as the file names it")
+    company_vat: str | None = Field(default=None, max_length=11, description="partita IVA from the file, when valid")
+    company_match: str | None = Field(default=None, max_length=20, description="how it was found (companies.How)")
+    company_confidence: int | None = None
+    company_reason: str | None = Field(default=None, description="why, in Italian (tasks/files/companies.py)")
+    status: VacancyStatus = Field(default=VacancyStatus.OPEN, sa_column=enum_column(VacancyStatus, index=True))
     title: str
     occupation_code: str | None = Field(default=None, index=True)
     occupation_score: float | None = None

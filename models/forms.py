@@ -49,6 +49,12 @@ class IntakeResult(BaseModel):
     mobility_km: int = Field(20, ge=0, le=200, title="Raggio di spostamento (km)")
     consent_confindustria: bool = Field(False, title="Consenso invio profilo a Confindustria")
     consent_cpia: bool = Field(False, title="Consenso iscrizione al CPIA")
+    consent_privacy: bool | None = Field(
+        None,
+        title="Consenso al trattamento dei dati (se da raccogliere)",
+        description="Solo per le persone segnalate senza consenso: Sì = raccolto al colloquio, "
+        "No = rifiutato (la pratica si chiude); lasciare vuoto per le altre",
+    )
 
     @field_validator("occupations")
     @classmethod

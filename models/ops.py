@@ -108,6 +108,12 @@ class ImportFile(SQLModel, table=True):
     finished_at: datetime | None = Field(
         default=None, index=True, description="every step done; NULL: a rerun or the maintenance sweep finishes it"
     )
+    notices: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="what the sender is told about the file as a whole: unused_columns (headers as "
+        "written), warnings (codes, e.g. consent_columns_missing)",
+    )
 
 
 class ImportRow(SQLModel, table=True):

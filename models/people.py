@@ -38,6 +38,11 @@ class Person(SQLModel, table=True):
     citizenship: str | None = None
     codice_fiscale: str | None = Field(default=None, index=True)
     phone: str | None = Field(default=None, index=True, description="E.164")
+    phone_raw: str | None = Field(default=None, max_length=200, description="the phone as the partner wrote it")
+    phone_verified: bool | None = Field(default=None, description="a valid number of its region, not just possible")
+    phone_secondary: str | None = Field(default=None, description="a second number, E.164 (the family's landline)")
+    phone_secondary_raw: str | None = Field(default=None, max_length=200, description="as written")
+    phone_secondary_verified: bool | None = Field(default=None, description="a valid number of its region")
     email: str | None = Field(default=None, index=True)
     municipality: str | None = None
     permit_type: str | None = None

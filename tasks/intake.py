@@ -18,7 +18,8 @@ from models.forms import IntakeResult
 from models.people import Organisation, Person, Referral
 from tasks.core.audit import audit_read
 from tasks.core.calendar import add_business_days, allocate_slots
-from tasks.core.consent import grant_consents
+from tasks.core.consent import CONSENT_TO_COLLECT, consenting_persons, grant_consents
+from tasks.core.next_steps import set_step
 from tasks.core.partners import referrers_by_case
 from tasks.core.people import municipalities_of
 from tasks.core.routing import SKILLS, overall_level, route_after_assessment
@@ -80,13 +81,15 @@ def schedule_intakes(
             slot_minutes=spec.slot_minutes,
             booked=booked,
         )
+        consenting = consenting_persons(session, (c.person_key for c in group), ConsentPurpose.CPI_PROCESSING)
         for case, slot in zip(group, slots, strict=True):
             case.intake_at = slot
-            case.next_step = "intake"
-            case.next_due = slot.date()
+            # no consent yet (a file without consent columns): the office collects it at this intake
+            reason = None if case.person_key in consenting else CONSENT_TO_COLLECT
+            set_step(case, "intake", due=slot.date(), reason=reason)
             session.add(case)
         moves = [(case, f"slot:{slot:%Y-%m-%dT%H:%M}") for case, slot in zip(group, slots, strict=True)]
-        transition_many(session, moves, State.INTAKE_SCHEDULED, actor=ACTOR, flow_run_id=flow_run_id)
+        transition_many(session, moves, State.INTAKE_SCHEDULED, actor=ACTOR, flow_run_id=flow_run_id, keep_step=True)
         _notify_appointments(session, list(zip(group, slots, strict=True)), spec)
         scheduled[code] = [c.code for c in group]
     return scheduled
@@ -214,6 +217,7 @@ class IntakeOutcome:
     profile_ready: list[str] = field(default_factory=list)
     no_show: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    consent_refused: list[str] = field(default_factory=list)
 
 
 def validate_intake(session: Session, expected: list[str], rows: list[dict[str, Any]]) -> list[str]:
@@ -239,7 +243,21 @@ def validate_intake(session: Session, expected: list[str], rows: list[dict[str, 
             problems.append(f"{r.case_code}: codici ISCO non presenti nella tassonomia: {', '.join(unknown)}")
         if r.present and not r.occupations:
             problems.append(f"{r.case_code}: indicare almeno una mansione")
+    for code in _without_consent(session, [r.case_code for r in results if r.present and r.consent_privacy is None]):
+        problems.append(
+            f"{code}: consenso al trattamento dei dati da raccogliere (segnalazione senza consenso): "
+            "indicare Sì se la persona lo ha dato, No se lo ha rifiutato"
+        )
     return problems
+
+
+def _without_consent(session: Session, codes: list[str]) -> list[str]:
+    """Which of the cases ``codes`` have no consent to processing yet (to collect at the intake)."""
+    rows: list[tuple[str, str]] = []
+    for chunk in in_chunks(sorted(set(codes))):
+        rows += list(session.exec(select(Case.code, Case.person_key).where(col(Case.code).in_(chunk))).all())
+    consenting = consenting_persons(session, (key for _, key in rows), ConsentPurpose.CPI_PROCESSING)
+    return [code for code, key in rows if key not in consenting]
 
 
 def record_intake(
@@ -261,7 +279,9 @@ def record_intake(
             {p.case_id: p for p in session.exec(select(Profile).where(col(Profile.case_id).in_(chunk))).all()}
         )
     no_show: list[tuple[Case, str | None]] = []
+    refused: list[tuple[Case, str | None]] = []
     done: list[tuple[Case, str | None]] = []
+    missing = set(_without_consent(session, [r.case_code for r in results if r.present]))
     routed: dict[State, list[tuple[Case, str | None]]] = defaultdict(list)
     consents: dict[ConsentPurpose, list[str]] = defaultdict(list)
     for r in results:
@@ -273,6 +293,16 @@ def record_intake(
             no_show.append((case, "assente"))
             outcome.no_show.append(case.code)
             continue
+        if case.code in missing:  # referred without consent: recorded (or refused) at this intake
+            if r.consent_privacy is None:
+                outcome.skipped.append(case.code)  # the form check asks for it
+                continue
+            if not r.consent_privacy:
+                refused.append((case, "no_consent"))
+                outcome.consent_refused.append(case.code)
+                continue
+            consents[ConsentPurpose.CPI_PROCESSING].append(case.person_key)
+            consents[ConsentPurpose.REFERRER_CONTACT].append(case.person_key)
         levels = {s: getattr(r, s) for s in SKILLS}
         assert case.id is not None
         session.add(Assessment(case_id=case.id, source=AssessmentSource.UNIBG_TEST, assessed_on=today, **levels))
@@ -296,6 +326,7 @@ def record_intake(
     for purpose, keys in consents.items():
         grant_consents(session, keys, purpose, source="intake")
     transition_many(session, no_show, State.NO_SHOW, actor=ACTOR, flow_run_id=flow_run_id)
+    transition_many(session, refused, State.WITHDRAWN, actor=ACTOR, flow_run_id=flow_run_id)
     transition_many(session, done, State.INTAKE_DONE, actor=ACTOR, flow_run_id=flow_run_id)
     for target, moves in routed.items():
         transition_many(session, moves, target, actor=ACTOR, flow_run_id=flow_run_id)

@@ -15,6 +15,7 @@ from models.enums import AssessmentSource, Cefr, ConsentPurpose, OrgKind, State
 from models.forms import LiteracyResult
 from models.people import Organisation
 from tasks.core.consent import valid_consent_clause
+from tasks.core.next_steps import set_step
 from tasks.core.partners import org_of_kind
 from tasks.core.routing import SKILLS, course_level, overall_level, route_after_assessment
 from tasks.core.transitions import transition
@@ -54,7 +55,7 @@ def request_enrolments(session: Session, *, case_codes: list[str] | None = None,
         cpia = cpia_for_office(cpias, case.office_code)
         assert case.id is not None
         session.add(Enrollment(case_id=case.id, cpia_code=cpia.code, level=level))
-        case.next_step, case.next_due = "literacy_course", None
+        set_step(case, "literacy_course", today=today, owner=cpia.code)
         session.add(case)
         per_cpia[cpia.code].append((case, level))
     out: dict[str, list[str]] = {}

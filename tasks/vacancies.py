@@ -1,114 +1,73 @@
-"""Vacancy stage steps: ingest Confindustria's positions, code them, match the pool, shortlist."""
+"""Vacancy stage steps: ingest the positions, find their companies, code them, match the pool,
+shortlist; and the coordinators' queue of positions whose company is not known.
+
+A vacancy file names companies as its sender knows them (tasks/files/companies.py): a row is
+never refused for its company. A company found in the member registry is recorded with how and
+how sure; one that is not waits (status ``awaiting_company``, the rows stored) until a
+coordinator assigns it (``incontro assign-company``), and the sender is told once per file. A
+position whose deadline (business date, Europe/Rome) has passed is stored closed; only open
+positions within their deadline are ever matched.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from config.data import load_routing, load_taxonomy
+from models import clock
 from models.cases import Case, Profile
-from models.enums import Cefr, Licence, OrgKind, State
+from models.enums import OrgKind, State, VacancyStatus
 from models.exchange import Match, Vacancy
+from models.ops import ImportFile
 from models.people import Organisation
+from tasks.core.audit import audit_read
 from tasks.core.partners import the_org
-from tasks.files.imports import RowRejected, context_session, defer_event, import_rows, start_import
-from tasks.files.rows import parse_level, required_text, safe_value
-from tasks.files.tabular import parse_date
+from tasks.files.companies import HOW_LABELS, CompanyMatch, default_registry, resolve_company
+from tasks.files.imports import RowRejected, defer_event, import_rows, start_import
+from tasks.files.vacancy_rows import VacancyRow, parse_licence
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
 from tasks.matching.scoring import SCORING_VERSION, explain, top_k_for_vacancy
 from tasks.runtime.event_names import VACANCY_RECEIVED
-from tasks.runtime.events import EventSpec
+from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
+
+__all__ = [
+    "AssignRefused",
+    "VacancyRow",
+    "WaitingVacancy",
+    "assign_company",
+    "ingest_vacancy_file",
+    "is_matchable",
+    "match_vacancies",
+    "parse_licence",
+    "proposed_approvals",
+    "send_shortlists",
+    "validate_approvals",
+    "waiting_for_company",
+]
 
 ACTOR = "flow:vacancies"
 POOL_STATES = (State.PROFILE_READY, State.DISPATCHED, State.NOT_SELECTED, State.POLICY)
+#: The email that tells the sender which companies of its file are not known (once per file).
+COMPANY_UNKNOWN = "vacancy_company_unknown"
 
 
-def parse_licence(value: Any) -> Licence:
-    """``B``, ``patente B``, ``C``, ``muletto``; empty or ``no`` means none."""
-    text = "" if value is None else str(value).strip().casefold().replace("patente", "").strip()
-    if text in ("", "no", "nessuna", "none", "-"):
-        return Licence.NONE
-    if "mulett" in text or "carrell" in text or "forklift" in text:
-        return Licence.FORKLIFT
-    for lic in (Licence.CE, Licence.C, Licence.D, Licence.B):
-        if text.upper() == lic.value or text.upper().startswith(lic.value + " "):
-            return lic
-    raise ValueError(f"patente «{text[:10]}» non riconosciuta (B, C, CE, D, muletto, nessuna)")
-
-
-class VacancyRow(BaseModel):
-    """One open position as Confindustria sends it; Italian errors per column."""
-
-    company: str
-    title: str
-    municipality: str | None = None
-    skills: list[str] = []
-    italian_required: Cefr = Cefr.A2
-    licence: Licence = Licence.NONE
-    contract: str | None = None
-    openings: int = 1
-    valid_until: date | None = None
-
-    @field_validator("company", "title", mode="before")
-    @classmethod
-    def _required(cls, v: Any) -> str:
-        return required_text(v)
-
-    @field_validator("company")
-    @classmethod
-    def _member(cls, v: str, info: ValidationInfo) -> str:
-        session = context_session(info)
-        if session is not None and session.get(Organisation, v) is None:
-            raise ValueError("azienda non associata a Confindustria Bergamo (usare il codice azienda)")
-        return v
-
-    @field_validator("skills", mode="before")
-    @classmethod
-    def _skills(cls, v: Any) -> list[str]:
-        return [s.strip() for s in str(v or "").replace(";", ",").split(",") if s.strip()]
-
-    @field_validator("italian_required", mode="before")
-    @classmethod
-    def _level(cls, v: Any) -> Cefr:
-        return parse_level(v) or Cefr.A2
-
-    @field_validator("licence", mode="before")
-    @classmethod
-    def _licence(cls, v: Any) -> Licence:
-        return parse_licence(v)
-
-    @field_validator("valid_until", mode="before")
-    @classmethod
-    def _date(cls, v: Any) -> date | None:
-        return None if v in (None, "") else parse_date(v)
-
-    @field_validator("openings", mode="before")
-    @classmethod
-    def _openings(cls, v: Any) -> int:
-        text = "" if v is None else str(v).strip()
-        if not text:
-            return 1
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            raise ValueError(f"numero di posti «{safe_value(text)[:10]}» non valido: scrivere un numero") from None
-        if not number.is_integer() or not 1 <= number <= 1000:
-            raise ValueError("numero di posti non valido: un intero da 1 a 1000")
-        return int(number)
-
-
-def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple[int | None, dict[str, int]]:
-    """Store every valid position (coded to the taxonomy); bad rows kept with all their errors
-    and reported to the sender.
+def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple[int | None, dict[str, Any]]:
+    """Store every valid position (coded to the taxonomy, its company found or waiting); bad rows
+    kept with all their errors and reported to the sender.
 
     Vacancy files are small: the whole file is read (and any whole-file failure raised as
     :class:`FileRejected`) before anything is written; the same bytes again change nothing.
+    The counts say how many positions were stored closed (deadline passed) and how many wait
+    for their company; ``companies`` says, per stored row, which company and how it was found
+    (codes and Italian labels only: the result may reach Prefect).
     """
     from tasks.matching.occupations import default_coder
 
@@ -118,13 +77,29 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
     assert imp.id is not None
     import_id = imp.id
     coder = default_coder()
+    today = clock.today()
+    found: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
+    closed: list[int] = []
 
     def add(number: int, row: VacancyRow) -> str:
+        company = _member(session, resolve_company(row.company, row.vat))
+        status = VacancyStatus.OPEN if company.code else VacancyStatus.AWAITING_COMPANY
+        if row.valid_until is not None and row.valid_until < today:
+            status = VacancyStatus.CLOSED  # stored, never matched: its deadline has passed
+            closed.append(number)
         best = coder.code(row.title, k=1)
+        code = f"VAC-{import_id:04d}-{number:04d}"
         session.add(
             Vacancy(
-                code=f"VAC-{import_id:04d}-{number:04d}",
-                company_code=row.company,
+                code=code,
+                company_code=company.code,
+                company_written=row.company,
+                company_vat=company.vat,
+                company_match=company.how,
+                company_confidence=company.confidence,
+                company_reason=company.explanation,
+                status=status,
                 title=row.title,
                 occupation_code=best[0][0] if best else None,
                 occupation_score=best[0][1] if best else None,
@@ -138,34 +113,91 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
                 import_file_id=import_id,
             )
         )
+        found.append({"row": number, "vacancy": code, "company": company.code, "match": company.label})
+        if status is VacancyStatus.AWAITING_COMPANY:
+            waiting.append(_waiting_row(number, code, row, company))
         return "accepted"
 
-    counts = import_rows(session, imp, table, lambda raw: _vacancy_row(session, raw), add)
+    counts: dict[str, Any] = {"accepted": 0, "rejected": 0}
+    counts.update(import_rows(session, imp, table, lambda raw: _vacancy_row(raw), add))
+    counts["closed"] = len(closed)
+    counts["awaiting_company"] = len(waiting)
+    counts["companies"] = found
+    if waiting:
+        _tell_sender(session, imp, waiting)
     defer_event(  # announced by the import's last step (finish_import): a killed run cannot lose it
         imp,
         EventSpec(
             name=VACANCY_RECEIVED,
             resource_id=f"incontro.import.{imp.id}",
-            payload={"vacancies": counts["accepted"], "import_id": imp.id},
+            payload={"vacancies": counts.get("accepted", 0), "import_id": imp.id},
         ),
     )
-    return imp.id, dict(counts)
+    return imp.id, counts
 
 
-def _vacancy_row(session: Session, raw: dict[str, Any]) -> VacancyRow:
-    """The validated position, or every error of the row (fields, unknown company)."""
+def _vacancy_row(raw: dict[str, Any]) -> VacancyRow:
+    """The validated position, or every error of the row."""
     try:
-        return VacancyRow.model_validate(raw, context={"session": session})
+        return VacancyRow.model_validate(raw)
     except ValidationError as exc:
         raise RowRejected.from_validation(exc, "company") from None
+
+
+def _member(session: Session, found: CompanyMatch) -> CompanyMatch:
+    """The registry's answer, unless its company is missing from the organisation table."""
+    if found.code is None or session.get(Organisation, found.code) is not None:
+        return found
+    why = f"{found.explanation}; {found.code} non è nell'anagrafica delle organizzazioni"
+    return CompanyMatch("unknown", 0, why, vat=found.vat, suggestions=(found.code,))
+
+
+def _waiting_row(number: int, code: str, row: VacancyRow, company: CompanyMatch) -> dict[str, Any]:
+    """A row of the sender's email: what the file said, why it is not known, what it may be."""
+    names = {e.code: e.name for e in default_registry().entries}
+    return {
+        "row": number,
+        "vacancy_code": code,
+        "title": row.title,
+        "company": row.company or "",
+        "vat": row.vat or "",
+        "reason": company.explanation,
+        "suggestions": [names[c] for c in company.suggestions if c in names],
+    }
+
+
+def _tell_sender(session: Session, imp: ImportFile, rows: list[dict[str, Any]]) -> None:
+    """One email per file to its sender (Confindustria): the positions kept waiting and why."""
+    sender = session.get(Organisation, imp.sender_code)
+    if sender is None:
+        return
+    coordinator = the_org(session, OrgKind.COORDINATOR)
+    enqueue_email(
+        session,
+        key=f"import:{imp.id}:{COMPANY_UNKNOWN}",
+        kind=COMPANY_UNKNOWN,
+        recipient=sender.email,
+        recipient_code=sender.code,
+        reply_to=coordinator.email,
+        context={
+            "file_name": imp.filename,
+            "rows": rows,
+            "sender_name": sender.name,
+            "contact_email": coordinator.email,
+            "unused_columns": (imp.notices or {}).get("unused_columns", []),
+        },
+    )
 
 
 def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[str, int]:
     """Score the pool against each new vacancy and store the top-k with parts and explanation.
 
-    Nothing is sent here: the operator approves the shortlists first (``send_shortlists``).
+    Only positions open on ``today`` are scored (:func:`is_matchable`): never one whose deadline
+    has passed or whose company is not known yet. Nothing is sent here: the operator approves
+    the shortlists first (``send_shortlists``).
     """
-    vacancies = _import_vacancies(session, import_id)
+    every = _import_vacancies(session, import_id)
+    vacancies = [v for v in every if is_matchable(v, today)]
     pool = session.exec(
         select(Case, Profile)
         .join(Profile, col(Profile.case_id) == col(Case.id))
@@ -197,7 +229,16 @@ def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[st
             )
             stored += 1
     progress.finish()
-    return {"vacancies": len(vacancies), "matches": stored, "pool": len(facts)}
+    return {"vacancies": len(vacancies), "matches": stored, "pool": len(facts), "not_open": len(every) - len(vacancies)}
+
+
+def is_matchable(vacancy: Vacancy, day: date) -> bool:
+    """Open, its company known, and within its deadline on ``day`` (the last day counts)."""
+    return (
+        vacancy.status == VacancyStatus.OPEN
+        and vacancy.company_code is not None
+        and (vacancy.valid_until is None or vacancy.valid_until >= day)
+    )
 
 
 def _import_vacancies(session: Session, import_id: int) -> list[Vacancy]:
@@ -218,12 +259,19 @@ def _ranked(session: Session, vacancy: Vacancy) -> list[tuple[Match, Case]]:
     ]
 
 
-def proposed_approvals(session: Session, import_id: int, top: int = 3) -> list[dict[str, Any]]:
-    """The approval form's starting point: per vacancy, the best ``top`` case codes."""
-    return [
-        {"vacancy_code": v.code, "approved": [c.code for m, c in _ranked(session, v)[:top] if m.approved is None]}
-        for v in _import_vacancies(session, import_id)
-    ]
+def proposed_approvals(
+    session: Session, import_id: int, top: int = 3, *, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The approval form's starting point: per open vacancy not yet decided, the best ``top``
+    case codes (a rerun after a company was assigned asks only about what is new)."""
+    day = today or clock.today()
+    out = []
+    for vacancy in _import_vacancies(session, import_id):
+        ranked = _ranked(session, vacancy)
+        if not is_matchable(vacancy, day) or (ranked and all(m.approved is not None for m, _ in ranked)):
+            continue
+        out.append({"vacancy_code": vacancy.code, "approved": [c.code for m, c in ranked[:top] if m.approved is None]})
+    return out
 
 
 def validate_approvals(session: Session, import_id: int, rows: list[dict[str, Any]]) -> list[str]:
@@ -284,3 +332,79 @@ def send_shortlists(session: Session, import_id: int, rows: list[dict[str, Any]]
         ):
             sent += 1
     return sent
+
+
+# --------------------------------------------------------------------------- the coordinators' queue
+
+
+class AssignRefused(ValueError):
+    """An assignment that cannot be made; the message says why, in Italian, with codes only."""
+
+
+@dataclass(frozen=True)
+class WaitingVacancy:
+    """A position waiting for its company: the company as the file wrote it (a business name,
+    Confindustria's words), why it was not found, and the registry codes it may be."""
+
+    code: str
+    import_id: int | None
+    company_written: str
+    reason: str
+    suggestions: tuple[str, ...]
+    valid_until: date | None
+
+
+def waiting_for_company(session: Session, limit: int | None = None) -> list[WaitingVacancy]:
+    """The queue, oldest first."""
+    query = select(Vacancy).where(Vacancy.status == VacancyStatus.AWAITING_COMPANY).order_by(col(Vacancy.id))
+    rows = session.exec(query.limit(limit) if limit else query).all()
+    out = []
+    for v in rows:
+        found = resolve_company(v.company_written, v.company_vat)  # the suggestions of today's registry
+        label = HOW_LABELS.get(v.company_match or "unknown", HOW_LABELS["unknown"])
+        out.append(
+            WaitingVacancy(v.code, v.import_file_id, v.company_written or "", label, found.suggestions, v.valid_until)
+        )
+    return out
+
+
+def assign_company(
+    session: Session, vacancy_code: str, company_code: str, *, actor: str, today: date | None = None
+) -> Vacancy:
+    """Give a waiting position its company: it opens (and the matching of its file runs again,
+    scoring only what is new) or, past its deadline, closes. Returns the vacancy; an audit row
+    says who. Inside the caller's transaction; the matching event goes on commit."""
+    company = session.get(Organisation, company_code)
+    if company is None or company.kind != OrgKind.COMPANY:
+        codes = ", ".join(sorted(e.code for e in default_registry().entries))
+        raise AssignRefused(f"azienda {company_code[:40]} sconosciuta; codici validi: {codes}")
+    vacancy = session.exec(select(Vacancy).where(Vacancy.code == vacancy_code)).first()
+    if vacancy is None:
+        raise AssignRefused(f"posizione {vacancy_code[:40]} inesistente")
+    if vacancy.status != VacancyStatus.AWAITING_COMPANY:
+        has = f" (azienda {vacancy.company_code})" if vacancy.company_code else ""
+        state = "aperta" if vacancy.status == VacancyStatus.OPEN else "chiusa"
+        raise AssignRefused(
+            f"la posizione {vacancy.code} non è in attesa di un'azienda: è {state}{has} "
+            "(l'elenco delle posizioni in attesa: incontro vacancy-queue)"
+        )
+    day = today or clock.today()
+    vacancy.company_code = company.code
+    vacancy.company_match, vacancy.company_confidence = "manual", 100
+    vacancy.company_reason = f"{HOW_LABELS['manual']}: {company.name} (prima: {vacancy.company_reason or '—'})"[:500]
+    expired = vacancy.valid_until is not None and vacancy.valid_until < day
+    vacancy.status = VacancyStatus.CLOSED if expired else VacancyStatus.OPEN
+    session.add(vacancy)
+    audit_read(
+        session, actor=actor, case_code=None, action="assign_company", purpose=f"{vacancy.code} → {company.code}"
+    )
+    if vacancy.status == VacancyStatus.OPEN and vacancy.import_file_id is not None:
+        queue_event(  # the same event as an import: the matching stage scores what is new
+            session,
+            EventSpec(
+                name=VACANCY_RECEIVED,
+                resource_id=f"incontro.import.{vacancy.import_file_id}.company-{vacancy.code}",
+                payload={"vacancies": 1, "import_id": vacancy.import_file_id},
+            ),
+        )
+    return vacancy

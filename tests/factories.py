@@ -19,6 +19,7 @@ from models.ops import Outbox
 from models.people import Person, PersonKey, Referral
 from models.state_machine import ConcurrentTransition
 from tasks.core.consent import grant_consent
+from tasks.core.next_steps import apply_default_steps
 from tasks.core.partners import sync_organisations
 from tasks.core.transitions import transition
 from tasks.mail.drain import DrainReport, drain_outbox
@@ -72,6 +73,7 @@ def make_case(
             "area": "Bergamo",
         }
         session.add(Profile(case_id=case.id, **(defaults | profile)))
+    apply_default_steps(session, [case], state)  # as the move into ``state`` would have (next_steps.yaml)
     session.commit()
     return case
 

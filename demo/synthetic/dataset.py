@@ -16,6 +16,7 @@ from demo.synthetic.jobs import ISCO_HINTS, JOB_KINDS, job_key_for_occupation
 from demo.synthetic.partners import ReferralFileSpec, generate_referral_files
 from demo.synthetic.people import SyntheticPerson, generate_people
 from demo.synthetic.vacancies import SyntheticVacancy, generate_vacancies, write_vacancy_file
+from models import clock
 
 FALLBACK_MUNICIPALITIES: tuple[str, ...] = (
     "Bergamo",
@@ -279,6 +280,7 @@ def build_demo_dataset(out_dir: Path, seed: int = 2026, n_people: int = 280) -> 
         seed,
         occupation_titles=titles,
         company_municipalities=company_municipalities,
+        reference_date=max(REFERENCE_DATE, clock.today()),  # deadlines after the demo's day: a past one is closed
     )
     vacancy_path = write_vacancy_file(vacancies, out_dir / "confindustria_posizioni_aperte.xlsx", bad_rows=1)
 

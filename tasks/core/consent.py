@@ -15,6 +15,11 @@ from models.enums import ConsentPurpose
 from models.people import Consent
 from tasks.runtime.db import in_chunks
 
+#: Why an accepted case waits at its office's step without the consent to processing: its referral
+#: came in a file without consent columns, the CPI records the consent at the intake
+#: (tasks/intake.py) and nothing is shared until then (tasks/referral/missing_consent.py).
+CONSENT_TO_COLLECT = "consent_to_collect"
+
 
 def _current(purpose: ConsentPurpose, recipient: str) -> ColumnElement[bool]:
     """A consent row that holds now: this purpose, this or any recipient, not withdrawn or expired."""

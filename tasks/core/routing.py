@@ -8,6 +8,11 @@ from models.enums import Cefr, State
 
 SKILLS = ("listening", "reading", "interaction", "production", "writing")
 
+#: The next step of a REFERRED case whose comune names no CPI (unresolved, empty, outside the
+#: province): the coordinators (its owner and delay: config/next_steps.yaml) assign one with
+#: `incontro assign-office`, then the case is accepted as usual.
+ASSIGN_OFFICE = "assign_office"
+
 
 def overall_level(levels: Mapping[str, Cefr], rule: str = "min") -> Cefr:
     """One level from the per-skill levels: the weakest skill (``min``) or the median."""

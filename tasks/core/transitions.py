@@ -7,13 +7,15 @@ from collections.abc import Sequence
 
 from sqlalchemy import insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from models.cases import Case, CaseEvent
+from models.clock import today as local_today
 from models.clock import utcnow
 from models.enums import ConsentPurpose, State
 from models.state_machine import ConcurrentTransition, TransitionFacts, check_transition
 from tasks.core.consent import consenting_persons
+from tasks.core.next_steps import apply_default_steps, complete_steps
 from tasks.runtime.db import in_chunks
 from tasks.runtime.events import case_event, queue_event
 
@@ -26,9 +28,10 @@ def transition(
     actor: str,
     reason: str | None = None,
     flow_run_id: str | None = None,
+    keep_step: bool = False,
 ) -> None:
     """Move one ``case`` to ``target`` inside the caller's transaction (see :func:`transition_many`)."""
-    transition_many(session, [(case, reason)], target, actor=actor, flow_run_id=flow_run_id)
+    transition_many(session, [(case, reason)], target, actor=actor, flow_run_id=flow_run_id, keep_step=keep_step)
 
 
 def transition_many(
@@ -38,6 +41,7 @@ def transition_many(
     *,
     actor: str,
     flow_run_id: str | None = None,
+    keep_step: bool = False,
 ) -> int:
     """Move every ``(case, reason)`` to ``target`` inside the caller's transaction.
 
@@ -47,6 +51,11 @@ def transition_many(
     :class:`ConcurrentTransition` and its transaction must roll back. Bulk paths pay one UPDATE
     per 1,000 cases and one multi-row INSERT, not two statements per case; the Prefect events
     are emitted after the caller commits.
+
+    Every moved case gets the default next step, owner and due date of ``target``
+    (config/next_steps.yaml; none once closed), a few UPDATEs for the whole batch; with
+    ``keep_step`` the caller has set each case's step itself (``next_steps.set_step``), and only
+    a case left without one gets the default.
     """
     if not moves:
         return 0
@@ -101,6 +110,11 @@ def transition_many(
         set_committed_value(case, "version", case.version + 1)
         set_committed_value(case, "updated_at", now)
         queue_event(session, case_event(case.code, case.office_code, current.value, target.value))
+    moved = [case for case, _ in moves]
+    if keep_step:
+        complete_steps(session, moved, target, today=local_today())
+    else:
+        apply_default_steps(session, moved, target, today=local_today())
     return len(moves)
 
 
@@ -113,7 +127,8 @@ def record_creations(
     office_code: str | None = None,
     flow_run_id: str | None = None,
 ) -> None:
-    """The first history row (no ``from`` state) of each new ``(case id, code)``, one INSERT."""
+    """The first history row (no ``from`` state) of each new ``(case id, code)``, one INSERT, and
+    the state's default next step for each new case that has none (a few UPDATEs)."""
     if not cases:
         return
     now = utcnow()
@@ -134,3 +149,6 @@ def record_creations(
     )
     for _, code in cases:
         queue_event(session, case_event(code, office_code, None, state.value))
+    for chunk in in_chunks([case_id for case_id, _ in cases]):
+        created = list(session.exec(select(Case).where(col(Case.id).in_(chunk))).all())
+        complete_steps(session, created, state, today=local_today())

@@ -66,6 +66,7 @@ def start_import(
         raise FileRejected(f"{path.name}: mittente {sender_code[:40]} sconosciuto (codice ente in organisations.yaml)")
     table = read_table(path, kind, required=required)
     record = ImportFile(sha256=sha, kind=record_kind or kind, sender_code=sender_code, filename=path.name)
+    record.notices = {"unused_columns": table.unused()}  # columns naming no field: listed, never dropped silently
     session.add(record)
     session.flush()
     assert record.id is not None
@@ -157,7 +158,13 @@ def report_rejected(session: Session, imp: ImportFile, rows: list[dict[str, Any]
         kind="import_errors",
         recipient=sender.email,
         recipient_code=sender.code,
-        context={"file_name": imp.filename, "rows_total": imp.rows_total, "rows": rows},
+        context={
+            "file_name": imp.filename,
+            "rows_total": imp.rows_total,
+            "rows": rows,
+            # the referral acknowledgement lists them already
+            "unused_columns": [] if imp.kind == "referral" else (imp.notices or {}).get("unused_columns", []),
+        },
     )
     return queued is not None
 

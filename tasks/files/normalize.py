@@ -21,11 +21,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 __all__ = [
     "cf_check_char",
+    "cf_problem",
     "full_name_tokens",
     "name_key",
     "name_key_token",
@@ -33,6 +33,8 @@ __all__ = [
     "normalize_email",
     "normalize_name",
     "normalize_phone",
+    "normalize_sex",
+    "temporary_cf_valid",
     "transliterate_cyrillic",
 ]
 
@@ -293,6 +295,8 @@ def normalize_phone(text: str | None, region: str = "IT") -> str | None:
     """
     if not text or not text.strip():
         return None
+    import phonenumbers  # here, not at import (flow start-up); ~0.1 µs a call against ~15 µs to parse
+
     try:
         number = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException:
@@ -338,17 +342,41 @@ def cf_check_char(body: str) -> str:
     return chr(65 + total % 26)
 
 
+_CF_MONTHS = "ABCDEHLMPRST"
+_CF_SHAPE = re.compile(rf"^[A-Z]{{6}}{_OMO}{{2}}[A-Z]{_OMO}{{2}}[A-Z]{_OMO}{{3}}[A-Z]$")
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _cf_day_exists(code: str) -> bool:
+    """The encoded day exists in the encoded month (women +40); 29 February only in years that
+    are leap in some century (the code has two digits of the year)."""
+    encoded = int(code[9:11].translate(_OMO_DIGIT))
+    day, month = encoded % 40, _CF_MONTHS.index(code[8]) + 1
+    if not (1 <= encoded <= 31 or 41 <= encoded <= 71) or day > _MONTH_DAYS[month - 1]:
+        return False
+    return not (month == 2 and day == 29 and int(code[6:8].translate(_OMO_DIGIT)) % 4 != 0)
+
+
 @lru_cache(maxsize=100_000)
 def _valid_personal_cf(code: str) -> bool:
-    """Structure, a real day of month (women +40) and the check character.
+    """Structure, a day that exists (women +40) and the check character.
 
     Written out rather than calling ``codicefiscale.is_valid`` (≈2 ms a code, it decodes dates
     and birthplaces): dedup of 100k referrals validates every code.
     """
-    if not _CF_RE.match(code) or cf_check_char(code[:15]) != code[15]:
+    return bool(_CF_RE.match(code)) and cf_check_char(code[:15]) == code[15] and _cf_day_exists(code)
+
+
+def temporary_cf_valid(code: str) -> bool:
+    """An 11-digit provisional code (issued on applying for protection) with a right check digit:
+    the last digit, computed as for a partita IVA (Luhn: every second digit doubled)."""
+    if len(code) != 11 or not code.isdigit() or code[:7] == "0000000":
         return False
-    day = int(code[9:11].translate(_OMO_DIGIT))
-    return 1 <= day <= 31 or 41 <= day <= 71
+    total = 0
+    for i, ch in enumerate(code[:10]):
+        digit = int(ch) * (2 if i % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return (10 - total % 10) % 10 == int(code[10])
 
 
 def normalize_cf(text: str | None) -> str | None:
@@ -356,13 +384,61 @@ def normalize_cf(text: str | None) -> str | None:
 
     Accepts a 16-character personal code passing the official check character (omocodia
     included) or the 11-digit numeric temporary code given to people who have just applied
-    for protection (docs/ARCHITECTURE.md#matching).
+    for protection, with its check digit (docs/ARCHITECTURE.md#matching).
     """
     if not text:
         return None
     code = _CF_STRIP_RE.sub("", text).upper()
-    if len(code) == 11 and code.isdigit():
+    if len(code) == 11 and temporary_cf_valid(code):
         return code
     if len(code) == 16 and _valid_personal_cf(code):
         return code
     return None
+
+
+_CF_INVALID = "codice fiscale non valido: "
+
+
+def cf_problem(text: str | None) -> str | None:
+    """Why ``text`` is not a codice fiscale, in Italian for the sender (None when it is one).
+
+    Says which part is wrong (length, characters, month letter, day, check character) and
+    never what the right check character would be: the sender must copy the code from the
+    card, not from us."""
+    code = _CF_STRIP_RE.sub("", text or "").upper()
+    if not code:
+        return None
+    if code.isdigit():
+        if len(code) != 11:
+            return f"{_CF_INVALID}{len(code)} cifre (il codice provvisorio ne ha 11, quello personale 16 caratteri)"
+        return None if temporary_cf_valid(code) else "codice fiscale provvisorio non valido: cifra di controllo errata"
+    if len(code) != 16:
+        return f"{_CF_INVALID}{len(code)} caratteri invece di 16 (11 cifre se provvisorio)"
+    if not (code.isascii() and code.isalnum()):
+        return f"{_CF_INVALID}contiene caratteri diversi da lettere e cifre"
+    if not _CF_SHAPE.match(code):
+        return (
+            f"{_CF_INVALID}lettere e cifre non sono al loro posto "
+            "(6 lettere, 2 cifre, 1 lettera, 2 cifre, 1 lettera, 3 cifre, 1 lettera)"
+        )
+    if code[8] not in _CF_MONTHS:
+        return f"{_CF_INVALID}la lettera del mese «{code[8]}» non esiste (ammesse A B C D E H L M P R S T)"
+    if not _cf_day_exists(code):
+        return f"{_CF_INVALID}il giorno di nascita non esiste (da 01 a 31, da 41 a 71 per le donne)"
+    if cf_check_char(code[:15]) != code[15]:
+        return f"{_CF_INVALID}carattere di controllo errato (l'ultimo carattere non corrisponde ai precedenti)"
+    return None
+
+
+_MALE = ["m", "maschio", "maschile", "uomo", "male", "man", "masculin", "homme", "hombre", "masculino"]
+_MALE += ["ч", "чол", "чоловік", "чоловіча", "м", "муж", "мужской", "мужчина"]
+_FEMALE = ["f", "femmina", "femminile", "donna", "female", "woman", "feminin", "femme", "mujer", "femenino"]
+_FEMALE += ["ж", "жін", "жінка", "жіноча", "жен", "женский", "женщина"]
+_SEX = {"M": _MALE, "F": _FEMALE}
+_SEX_WORDS = {normalize_name(word): sex for sex, words in _SEX.items() for word in words}
+
+
+def normalize_sex(text: str | None) -> str | None:
+    """``M`` or ``F`` from the ways partners write sex (it/en/fr/es/uk/ru), else None (unknown or
+    another answer: nothing is checked against it)."""
+    return _SEX_WORDS.get(normalize_name(text)) if text else None

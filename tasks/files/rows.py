@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from models import clock
 from models.enums import Cefr
-from tasks.files.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
+from tasks.files.normalize import cf_problem, normalize_cf, normalize_email, normalize_name, normalize_sex
+from tasks.files.phones import Phone, phone_text, read_phone_cell, region_hints
+from tasks.files.places import resolve_municipality
+from tasks.files.sheets import looks_like_formula
 from tasks.files.tabular import parse_date, safe_value
 
-__all__ = ["ReferralRow", "parse_level", "parse_yes_no", "safe_value", "validate_row"]
+__all__ = ["ReferralRow", "parse_level", "parse_yes_no", "row_warnings", "safe_value", "validate_row"]
 
 _YES = {"si", "sì", "s", "yes", "y", "x", "1", "true", "vero", "так"}
 _NO = {"no", "n", "0", "false", "falso", "ні", ""}
@@ -66,21 +76,24 @@ def required_text(value: Any) -> str:
     return text
 
 
-# Several numbers in one cell ("333 1234567 / 035 123456"): the first valid one is kept.
-_PHONE_SPLIT = re.compile(r"\s*(?:[/;,|]|\s-\s|\so\s|\soppure\s)\s*", re.IGNORECASE)
+FORMULA_NAME = (
+    "sembra una formula di foglio di calcolo (inizia con =, +, - o @, o contiene una funzione come "
+    "HYPERLINK): scrivere il nome come semplice testo"
+)
+MORE_PHONES = "più di due numeri di telefono: conservati i primi due"
 # Codice fiscale: omocodia replaces digits with these letters (0..9).
 _OMOCODE = str.maketrans("LMNPQRSTUV", "0123456789")
 _CF_MONTHS = "ABCDEHLMPRST"
 
 
-def _cf_birth(code: str) -> tuple[int, int, int] | None:
-    """(two-digit year, month, day) encoded in a 16-character codice fiscale."""
+def _cf_birth(code: str) -> tuple[int, int, int, str] | None:
+    """(two-digit year, month, day, sex) encoded in a 16-character codice fiscale."""
     if len(code) != 16:
         return None
     yy, month, dd = code[6:8].translate(_OMOCODE), code[8], code[9:11].translate(_OMOCODE)
     if not (yy.isdigit() and dd.isdigit()) or month not in _CF_MONTHS:
         return None
-    return int(yy), _CF_MONTHS.index(month) + 1, int(dd) % 40
+    return int(yy), _CF_MONTHS.index(month) + 1, int(dd) % 40, "F" if int(dd) > 40 else "M"
 
 
 class ReferralRow(BaseModel):
@@ -96,8 +109,10 @@ class ReferralRow(BaseModel):
     citizenship: str | None = None
     codice_fiscale: str | None = None
     phone: str | None = None
+    #: A second number (the same header twice, or "Telefono" and "Cellulare" both filled).
+    phone_secondary: str | None = None
     email: str | None = None
-    municipality: str
+    municipality: str | None = None
     languages: list[str] = []
     education: str | None = None
     experiences: str | None = None
@@ -107,8 +122,23 @@ class ReferralRow(BaseModel):
     consent_confindustria: bool = False
     permit_type: str | None = None
     permit_expiry: date | None = None
+    # Each phone as written and whether it is a valid number of its region (set by ``_phones``).
+    _phone_raw: str | None = PrivateAttr(default=None)
+    _phone_verified: bool | None = PrivateAttr(default=None)
+    _phone_secondary_raw: str | None = PrivateAttr(default=None)
+    _phone_secondary_verified: bool | None = PrivateAttr(default=None)
+    #: (field, reason) of what was dropped from an accepted row: :func:`row_warnings`
+    _warnings: list[tuple[str, str]] = PrivateAttr(default_factory=list)
 
-    @field_validator("family_name", "given_names", "municipality", mode="before")
+    @field_validator("municipality", mode="before")
+    @classmethod
+    def _municipality(cls, v: Any) -> str | None:
+        """Never a row error: the official name when it names one comune ("Dalmine (Bg)" →
+        Dalmine), else as written (empty → None); the case then waits for a CPI."""
+        text = _text(v)[:120]
+        return (resolve_municipality(text).name or text) if text else None
+
+    @field_validator("family_name", "given_names", mode="before")
     @classmethod
     def _required_text(cls, v: Any) -> str:
         """Kept as written (only outer and repeated spaces go): the person's own spelling."""
@@ -117,6 +147,8 @@ class ReferralRow(BaseModel):
             raise ValueError("testo troppo lungo (max 120 caratteri)")
         if not any(c.isalpha() for c in text):
             raise ValueError("deve contenere lettere")
+        if looks_like_formula(str(v)):
+            raise ValueError(FORMULA_NAME)
         return text
 
     @field_validator("family_name", "given_names")
@@ -149,19 +181,59 @@ class ReferralRow(BaseModel):
             return None
         cf = normalize_cf(text)
         if cf is None:
-            raise ValueError("codice fiscale non valido (controllare lettere e carattere di controllo)")
+            raise ValueError(cf_problem(text) or "codice fiscale non valido")
         return cf
 
-    @field_validator("phone", mode="before")
+    @field_validator("phone", "phone_secondary", mode="before")
     @classmethod
-    def _phone(cls, v: Any) -> str | None:
-        text = _text(v)
-        if not text:
-            return None
-        for part in [text, *_PHONE_SPLIT.split(text)]:
-            if phone := normalize_phone(part):
-                return phone
-        raise ValueError("numero di telefono non valido (per i numeri esteri indicare il prefisso, es. +380)")
+    def _phone_cell(cls, v: Any) -> str | None:
+        """The cell as written; ``_phones`` reads it once the row's other fields are known."""
+        return phone_text(v) or None
+
+    @model_validator(mode="after")
+    def _phones(self) -> ReferralRow:
+        """Never a row error: both phone cells read in the row's likely regions (Italian first,
+        then citizenship, birth place, languages: tasks/files/phones.py). The first number is
+        the phone, the next the second phone (two in one cell, or the family's landline alone
+        in the second column); what is no phone is dropped with a warning."""
+
+        def hints() -> tuple[str, ...]:
+            return region_hints(self.citizenship, self.birth_place, self.languages)
+
+        kept: list[tuple[Phone, str]] = []
+        for field in ("phone", "phone_secondary"):
+            cell = read_phone_cell(getattr(self, field), hints)
+            new = [n for n in cell.numbers if n.e164 not in {k.e164 for k, _ in kept}]
+            if cell.problem:
+                self._warnings.append((field, cell.problem))
+            if new and len(kept) + len(new) > 2:
+                self._warnings.append((field, MORE_PHONES))
+            kept += [(n, cell.raw) for n in new]
+        parts: list[tuple[str | None, str | None, bool | None]] = [
+            (n.e164, raw[:200], n.verified) for n, raw in kept[:2]
+        ]
+        parts += [(None, None, None)] * (2 - len(parts))
+        self.phone, self._phone_raw, self._phone_verified = parts[0]
+        self.phone_secondary, self._phone_secondary_raw, self._phone_secondary_verified = parts[1]
+        return self
+
+    @property
+    def phone_raw(self) -> str | None:
+        """The phone cell as the partner wrote it (notes and all)."""
+        return self._phone_raw
+
+    @property
+    def phone_verified(self) -> bool | None:
+        """Whether ``phone`` is a valid number of its region (None without a phone)."""
+        return self._phone_verified
+
+    @property
+    def phone_secondary_raw(self) -> str | None:
+        return self._phone_secondary_raw
+
+    @property
+    def phone_secondary_verified(self) -> bool | None:
+        return self._phone_secondary_verified
 
     @field_validator("email", mode="before")
     @classmethod
@@ -201,18 +273,32 @@ class ReferralRow(BaseModel):
 
     @model_validator(mode="after")
     def _cf_matches_birth_date(self) -> ReferralRow:
-        """A valid code of someone else (a relative's, a typo in the date) is caught here."""
-        if self.codice_fiscale and self.birth_date:
-            encoded = _cf_birth(self.codice_fiscale)
-            bd = self.birth_date
-            if encoded is not None and encoded != (bd.year % 100, bd.month, bd.day):
-                raise ValueError("codice fiscale non coerente con la data di nascita")
+        """A valid code of someone else (a relative's, a typo in the date) is caught here: the
+        date and sex it encodes (omocodia read back) against the row's date of birth and sex."""
+        encoded = _cf_birth(self.codice_fiscale or "")
+        if encoded is None:
+            return self
+        wrong = []
+        bd = self.birth_date
+        if bd is not None and encoded[:3] != (bd.year % 100, bd.month, bd.day):
+            wrong.append("la data di nascita")
+        sex = normalize_sex(self.sex)
+        if sex is not None and sex != encoded[3]:
+            wrong.append("il sesso")
+        if wrong:
+            raise ValueError(f"codice fiscale non coerente con {' e '.join(wrong)} della riga")
         return self
 
     @property
     def name_norm(self) -> str:
         """Normalised full name (accents, case, Cyrillic folded) for dedup; the spelling stays as written."""
         return normalize_name(f"{self.family_name} {self.given_names}")
+
+
+def row_warnings(row: ReferralRow, headers: dict[str, str]) -> list[dict[str, str]]:
+    """What an accepted row lost, as {column, reason} (no cell values: the acknowledgement and
+    the import record keep no personal data), e.g. a phone that was no phone."""
+    return [{"column": headers.get(field, field), "reason": reason} for field, reason in row._warnings]
 
 
 def validate_row(raw: dict[str, Any], headers: dict[str, str]) -> tuple[ReferralRow | None, list[dict[str, str]]]:

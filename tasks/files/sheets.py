@@ -10,13 +10,19 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+# openpyxl is imported by the functions that build a workbook: no flow run needs it at start.
 
-# Leading characters that make a spreadsheet treat text as a formula (or DDE payload).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Leading characters that make a spreadsheet treat text as a formula (or DDE payload), with the
+# full-width forms some spreadsheets accept too.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+#: What a reader may strip before deciding (CSV importers trim spaces; invisible marks).
+_LEADING_BLANKS = " \u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+#: A call of a function that reaches outside the sheet, anywhere in the text, or DDE (cmd|'…'!A0).
+_FORMULA_CALL = re.compile(
+    r"(?i)\b(?:hyperlink|image|import(?:xml|html|data|feed|range)|webservice|filterxml|encodeurl"
+    r"|call|register(?:\.id)?|exec|ddeauto|dde|indirect|cmd)\s*\("
+    r"|\b[a-z][\w.]*\s*\|\s*'[^']*'\s*!"
+)
 MAX_WIDTH = 60
 MIN_WIDTH = 8
 
@@ -32,16 +38,34 @@ PROFILE_HEADERS: dict[str, str] = {
 }
 
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+#: Control characters XLSX (XML 1.0) cannot store: openpyxl's ``ILLEGAL_CHARACTERS_RE``, kept here
+#: so that cleaning a cell does not import openpyxl (tests/unit/test_lazy_imports.py compares them).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 CellValue = str | int | float | Decimal | bool | date | datetime | None
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could run ``text``: it starts (after blanks a reader may trim) with
+    ``= + - @``, tab or a line break, or it calls a function that reaches outside the sheet
+    (``HYPERLINK(``, ``WEBSERVICE(``…) or DDE. The one rule: names that look so are refused
+    (tasks/files/rows.py), every other text is neutralised on the way out (:func:`neutralise`)."""
+    return text.lstrip(_LEADING_BLANKS).startswith(FORMULA_TRIGGERS) or bool(_FORMULA_CALL.search(text))
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a spreadsheet shows it and never runs it: a leading apostrophe when it looks like
+    a formula (OWASP CSV injection advice). Every export uses it: XLSX cells (:func:`safe_cell`),
+    the values quoted back to senders (tasks/files/tabular.py: ``safe_value``)."""
+    return "'" + text if looks_like_formula(text) else text
 
 
 def safe_cell(value: Any) -> CellValue:
     """A value that a spreadsheet will show as data, never run as a formula.
 
-    Text starting with ``= + - @``, tab or CR gets a leading apostrophe (OWASP CSV/formula
-    injection advice); lists are joined, enums become their value, control characters that
-    XLSX cannot store are dropped.
+    Text goes through :func:`neutralise` after the control characters that XLSX cannot store are
+    dropped (so that no dropped character uncovers a formula); lists are joined, enums become
+    their value.
     """
     if value is None or isinstance(value, bool | int | float | Decimal | date | datetime):
         return value
@@ -51,15 +75,12 @@ def safe_cell(value: Any) -> CellValue:
             return safe_cell(value)
     if isinstance(value, list | tuple | set | frozenset):
         value = ", ".join(str(getattr(v, "value", v)) for v in value)
-    text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        text = "'" + text
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def _sheet_title(title: str) -> str:
     """Excel sheet names: at most 31 characters, none of ``[]:*?/\\``."""
-    clean = " ".join(_SHEET_TITLE_BAD.sub(" ", title).split()).strip("'")
+    clean = " ".join(_SHEET_TITLE_BAD.sub(" ", ILLEGAL_CHARACTERS_RE.sub("", title)).split()).strip("'")
     return clean[:31].strip() or "Foglio1"
 
 
@@ -91,6 +112,10 @@ def profiles_xlsx(
     headers: dict[str, str] | None = None,
 ) -> bytes:
     """An XLSX of pseudonymous profiles: bold frozen header, sized columns, inert cells."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
     keys = _columns(rows, columns)
     labels = {**PROFILE_HEADERS, **(headers or {})}
     wb = Workbook()

@@ -12,9 +12,14 @@ validation is elsewhere. Rules, each tested in ``tests/unit/test_imports.py``:
   header row is found under title rows, and a second header row under merged group cells
   ("Recapiti" over "Telefono" | "E-mail") is merged into it.
 * JSON: a list of objects (or an object holding one such list).
-* Headers: two columns with the *same* header for one field make the file ambiguous and it is
-  rejected; two *different* aliases of one field ("Telefono" and "Cellulare") are both kept,
-  the first non-empty one wins row by row. Empty rows (trailing ones included) are skipped.
+* Headers (:mod:`tasks.files.headers`): variants, typos and other languages of the aliases in
+  ``config/columns.yaml``; the header is the row among the first 30 that names the most fields
+  (a file whose header lacks a required column is told which one, and on which row). Two
+  columns for one field are both kept: the first non-empty one is the field, the other its
+  ``<field>_secondary`` ("Telefono" twice: mobile and family landline); the same header twice
+  makes the second column the secondary. Columns that name no field are listed
+  (:meth:`Layout.unused`), never dropped silently. Empty rows (trailing ones included) and
+  header lines repeated inside the data (lists pasted together) are skipped.
 * Every failure of the file as a whole is a :class:`FileRejected` with an Italian message that
   names the file, the row and the reason, never a cell value (messages may reach Prefect).
 """
@@ -26,22 +31,29 @@ import io
 import itertools
 import json
 import re
-import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
-from config.settings import PROJECT_ROOT
 from models import clock
+from tasks.files.headers import (
+    SECONDARY,
+    fold_header,
+    header_words,
+    is_hint_row,
+    map_cells,
+    match_header,
+    missing_columns_message,
+)
+from tasks.files.sheets import neutralise
 
 HEADER_SCAN_ROWS = 30  # the header must be within the first rows (title blocks are short)
+MIN_HEADER_FIELDS = 2  # a row naming fewer fields is no header (a title line that says "Comune")
 HEAD_LINES = 400  # CSV lines looked at to choose the separator
 DELIMITERS = (";", ",", "\t")
 MAX_JSON_BYTES = 50 * 1024 * 1024
@@ -56,14 +68,6 @@ class FileRejected(ValueError):
     """The whole file cannot be read; the message says which file and why (in Italian)."""
 
 
-def fold_header(text: Any) -> str:
-    """Header comparison key: accents, case, punctuation and spacing do not matter."""
-    text = unicodedata.normalize("NFKD", str(text))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = "".join(c if c.isalnum() else " " for c in text)
-    return " ".join(text.split())
-
-
 def column_letter(index: int) -> str:
     """Spreadsheet column name of a 0-based index (0 → A, 26 → AA): what partners see."""
     name = ""
@@ -75,23 +79,14 @@ def column_letter(index: int) -> str:
 
 
 def safe_value(value: Any) -> str:
-    """A cell shown back to its sender: trimmed, control characters replaced, at most 60 chars."""
+    """A cell shown back to its sender: trimmed, control characters replaced, at most 60 chars,
+    and inert in a spreadsheet (the error report is pasted into one: ``neutralise``)."""
     text = "" if value is None else str(value)
-    return "".join(c if c.isprintable() else "?" for c in text[:60])
+    return neutralise("".join(c if c.isprintable() else "?" for c in text[:60]))
 
 
 def _is_empty(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-@lru_cache(maxsize=1)
-def column_aliases() -> dict[str, dict[str, str]]:
-    """kind -> {folded alias -> canonical field}, from config/columns.yaml."""
-    raw = yaml.safe_load((PROJECT_ROOT / "config" / "columns.yaml").read_text(encoding="utf-8"))
-    return {
-        kind: {fold_header(a): field for field, aliases in spec.items() for a in [field, *aliases]}
-        for kind, spec in raw.items()
-    }
 
 
 @dataclass(frozen=True)
@@ -100,23 +95,67 @@ class Layout:
 
     mapping: dict[int, str]  # column index -> canonical field, in column order
     headers: list[str]  # header cells as the partner wrote them
-    unknown_headers: list[str]
+    unknown_headers: list[str]  # headers that name no field, as written
     header_row: int  # 1-based row of the (last) header line; 0 for JSON
+    #: column index -> ``<field>_secondary``: a header repeated for one field ("Telefono" twice)
+    secondary: dict[int, str] = field(default_factory=dict, kw_only=True)
+
+    @cached_property
+    def _groups(self) -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
+        """(field, its columns, its repeated-header columns), in column order."""
+        primary: dict[str, list[int]] = {}
+        for col, name in self.mapping.items():
+            primary.setdefault(name, []).append(col)
+        repeated: dict[str, list[int]] = {}
+        for col, name in sorted(self.secondary.items()):
+            repeated.setdefault(name.removesuffix(SECONDARY), []).append(col)
+        return tuple((name, tuple(cols), tuple(repeated.get(name, ()))) for name, cols in primary.items())
+
+    def column_label(self, col: int) -> str:
+        """A column as its sender knows it: the header, with the letter when the header repeats."""
+        header = self.headers[col] if col < len(self.headers) else ""
+        if not header:
+            return f"colonna {column_letter(col)}"
+        key = fold_header(header)
+        if sum(1 for h in self.headers if h and fold_header(h) == key) > 1:
+            return f"{header} (colonna {column_letter(col)})"
+        return header
 
     def labels(self) -> dict[str, str]:
         """field -> its column header(s) as written, for error reports (``Telefono / Cellulare``)."""
-        out: dict[str, list[str]] = {}
-        for col, field in self.mapping.items():
-            out.setdefault(field, []).append(self.headers[col] or column_letter(col))
-        return {f: " / ".join(h) for f, h in out.items()}
+        out: dict[str, str] = {}
+        for name, cols, repeated in self._groups:
+            out[name] = " / ".join(self.column_label(c) for c in cols)
+            if len(cols) > 1 or repeated:
+                out[name + SECONDARY] = " / ".join(self.column_label(c) for c in (*cols[1:], *repeated))
+        return out
 
     def record(self, cells: Sequence[Any]) -> dict[str, Any]:
-        """One row as {canonical field: cell}; with two columns for a field the first non-empty wins."""
+        """One row as {canonical field: cell}. With two columns for a field the first non-empty
+        one is the field and the next non-empty one ``<field>_secondary``; a repeated header's
+        column is always the secondary (the first "Telefono" is the phone)."""
         out: dict[str, Any] = {}
-        for col, field in self.mapping.items():
-            value = cells[col] if col < len(cells) else None
-            if field not in out or (_is_empty(out[field]) and not _is_empty(value)):
-                out[field] = value
+        width = len(cells)
+        for name, cols, repeated in self._groups:
+            if len(cols) == 1 and not repeated:
+                out[name] = cells[cols[0]] if cols[0] < width else None
+                continue
+            values = [cells[c] if c < width else None for c in cols]
+            first = next((i for i, v in enumerate(values) if not _is_empty(v)), 0)
+            out[name] = values[first]
+            rest = [v for i, v in enumerate(values) if i != first] + [cells[c] for c in repeated if c < width]
+            rest = [v for v in rest if not _is_empty(v)]
+            out[name + SECONDARY] = rest[0] if len(rest) == 1 else " / ".join(str(v) for v in rest) or None
+        return out
+
+    def unused(self, fields: Collection[str] | None = None) -> list[str]:
+        """The columns whose data the import does not take: headers that name no field, and
+        (given the ``fields`` the import uses) those naming a field it does not use."""
+        out = []
+        for col, header in enumerate(self.headers):
+            name = self.mapping.get(col) or self.secondary.get(col)
+            if header and (name is None or (fields is not None and name not in fields)):
+                out.append(self.column_label(col))
         return out
 
     def problems(self, cells: Sequence[Any]) -> list[dict[str, str]]:
@@ -194,15 +233,12 @@ def _csv_error(name: str, number: int, exc: csv.Error) -> FileRejected:
     return FileRejected(f"{name}: CSV non leggibile alla riga {number}: {reason}")
 
 
-def _header_score(rows: Sequence[Sequence[Any]], aliases: Mapping[str, str]) -> int:
-    """How many known headers the best of these rows holds."""
-    best = 0
-    for row in rows[:HEADER_SCAN_ROWS]:
-        best = max(best, len({aliases[k] for c in row if not _is_empty(c) and (k := fold_header(c)) in aliases}))
-    return best
+def _header_score(rows: Sequence[Sequence[Any]], kind: str) -> int:
+    """How many fields the best of these rows names."""
+    return max((len(set(map_cells(kind, row).values())) for row in rows[:HEADER_SCAN_ROWS]), default=0)
 
 
-def _choose_delimiter(head: str, aliases: Mapping[str, str]) -> str:
+def _choose_delimiter(head: str, kind: str) -> str:
     """The separator under which the known headers show up (ties: the most regular rows)."""
     scored: list[tuple[int, int, int, str]] = []
     for rank, delimiter in enumerate(DELIMITERS):
@@ -212,17 +248,17 @@ def _choose_delimiter(head: str, aliases: Mapping[str, str]) -> str:
             continue
         widths = [len(r) for r in rows if len(r) > 1]
         regular = max((widths.count(w) for w in set(widths)), default=0)
-        scored.append((_header_score(rows, aliases), regular, -rank, delimiter))
+        scored.append((_header_score(rows, kind), regular, -rank, delimiter))
     return max(scored)[3] if scored else DELIMITERS[0]
 
 
 @contextmanager
-def _csv_rows(path: Path, aliases: Mapping[str, str]) -> Iterator[Iterator[Row]]:
+def _csv_rows(path: Path, kind: str) -> Iterator[Iterator[Row]]:
     name = path.name
     with path.open("rb") as fh:
         lines = _decoded_lines(fh, name)
         head = list(itertools.islice(lines, HEAD_LINES))
-        delimiter = _choose_delimiter("".join(head), aliases)
+        delimiter = _choose_delimiter("".join(head), kind)
 
         def rows() -> Iterator[Row]:
             reader = csv.reader(itertools.chain(head, lines), delimiter=delimiter, strict=True)
@@ -325,7 +361,7 @@ def _json_rows(path: Path) -> list[Row]:
 
 
 @contextmanager
-def _raw_rows(path: Path, aliases: Mapping[str, str], sheet: str | int) -> Iterator[Iterator[Row]]:
+def _raw_rows(path: Path, kind: str, sheet: str | int) -> Iterator[Iterator[Row]]:
     """Every row of the file with its number, empty ones included, streamed where possible."""
     name = path.name
     try:
@@ -348,97 +384,96 @@ def _raw_rows(path: Path, aliases: Mapping[str, str], sheet: str | int) -> Itera
     elif suffix == ".json":
         yield iter(_json_rows(path))
     else:
-        with _csv_rows(path, aliases) as rows:
+        with _csv_rows(path, kind) as rows:
             yield rows
 
 
 # --- header detection -------------------------------------------------------------------------
 
 
-def _map_row(cells: Sequence[Any], aliases: Mapping[str, str]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for col, cell in enumerate(cells):
-        if not _is_empty(cell) and (key := fold_header(cell)) in aliases:
-            out[col] = aliases[key]
-    return out
+def _best_header(head: list[Row], kind: str, required: Sequence[str]) -> tuple[int, dict[int, str]] | None:
+    """The header among the first rows: the row naming every required field, and the most
+    fields (the first on a tie); None when no row names at least two fields."""
+    best: tuple[bool, int, int, dict[int, str]] | None = None
+    for idx, (_number, cells) in enumerate(head):
+        mapping = map_cells(kind, cells)
+        named = set(mapping.values())
+        score = (all(f in named for f in required), len(named))
+        if best is None or score > best[:2]:
+            best = (*score, idx, mapping)
+    if best is None or (not best[0] and best[1] < MIN_HEADER_FIELDS) or best[1] == 0:
+        return None
+    return best[2], best[3]
 
 
-def _layout(
-    name: str, head: list[Row], aliases: Mapping[str, str], required: Sequence[str]
-) -> tuple[Layout, int] | None:
+def _layout(head: list[Row], kind: str, required: Sequence[str]) -> tuple[Layout, int] | None:
     """The header among the first rows, and how many rows of ``head`` it takes."""
-    for idx, (number, cells) in enumerate(head):
-        mapping = _map_row(cells, aliases)
-        if not all(f in mapping.values() for f in required):
-            continue
-        headers = ["" if c is None else " ".join(str(c).split()) for c in cells]
-        used = 1
-        if idx + 1 < len(head):  # a sub-header row under merged group cells: "Recapiti" → Telefono | E-mail
-            below_number, below = head[idx + 1]
-            below_map = _map_row(below, aliases)
-            filled = {c for c, v in enumerate(below) if not _is_empty(v)}
-            if (
-                below_map
-                and 2 * len(below_map) >= len(filled)
-                and filled.isdisjoint(mapping)
-                and set(below_map.values()).isdisjoint(mapping.values())
-            ):
-                for col, field in below_map.items():
-                    mapping[col] = field
-                width = max(len(headers), len(below))
-                headers += [""] * (width - len(headers))
-                for col in filled:
-                    headers[col] = " ".join(str(below[col]).split())
-                number, used = below_number, 2
-        _check_duplicates(name, headers, mapping)
-        mapping = dict(sorted(mapping.items()))
-        unknown = [h for c, h in enumerate(headers) if h and c not in mapping]
-        return Layout(mapping=mapping, headers=headers, unknown_headers=unknown, header_row=number), idx + used
-    return None
+    found = _best_header(head, kind, required)
+    if found is None:
+        return None
+    idx, mapping = found
+    number, cells = head[idx]
+    headers = ["" if c is None else " ".join(str(c).split()) for c in cells]
+    used = 1
+    if idx + 1 < len(head):  # a sub-header row under merged group cells: "Recapiti" → Telefono | E-mail
+        below_number, below = head[idx + 1]
+        below_map = map_cells(kind, below)
+        filled = {c for c, v in enumerate(below) if not _is_empty(v)}
+        if (
+            below_map
+            and 2 * len(below_map) >= len(filled)
+            and filled.isdisjoint(mapping)
+            and set(below_map.values()).isdisjoint(mapping.values())
+        ):
+            mapping.update(below_map)
+            width = max(len(headers), len(below))
+            headers += [""] * (width - len(headers))
+            for col in filled:
+                headers[col] = " ".join(str(below[col]).split())
+            number, used = below_number, 2
+    while idx + used < len(head) and used < 4 and is_hint_row(kind, head[idx + used][1]):
+        used += 1  # a template's line of hints or example under the header: not data
+    mapping, secondary = _split_repeated(headers, dict(sorted(mapping.items())))
+    unknown = [h for c, h in enumerate(headers) if h and c not in mapping and c not in secondary]
+    layout = Layout(mapping=mapping, headers=headers, unknown_headers=unknown, header_row=number, secondary=secondary)
+    return layout, idx + used
 
 
-def _check_duplicates(name: str, headers: Sequence[str], mapping: Mapping[int, str]) -> None:
-    """The same header twice for one field: which column holds the data is anybody's guess."""
-    seen: dict[str, int] = {}
-    for col in sorted(mapping):
-        key = fold_header(headers[col])
+def _split_repeated(headers: Sequence[str], mapping: dict[int, str]) -> tuple[dict[int, str], dict[int, str]]:
+    """The same header twice for one field ("Telefono" for the mobile, then for the family's
+    landline): the first column is the field, the others its secondary, none is dropped."""
+    seen: set[tuple[str, str]] = set()
+    primary: dict[int, str] = {}
+    secondary: dict[int, str] = {}
+    for col, name in mapping.items():
+        key = (name, fold_header(headers[col]))
         if key in seen:
-            raise FileRejected(
-                f"{name}: la colonna «{headers[col]}» compare due volte "
-                f"(colonne {column_letter(seen[key])} e {column_letter(col)}): eliminare o rinominare una delle due"
-            )
-        seen[key] = col
+            secondary[col] = name + SECONDARY
+        else:
+            seen.add(key)
+            primary[col] = name
+    return primary, secondary
 
 
-def _data_rows(layout: Layout, rows: Iterator[Row]) -> Iterator[Row]:
-    """Non-empty rows; a repeated header line (files pasted together) is not data."""
-    header_key = [fold_header(h) for h in layout.headers]
+def _data_rows(layout: Layout, rows: Iterator[Row], kind: str) -> Iterator[Row]:
+    """Non-empty rows; a header line repeated inside the data (lists pasted together, a header
+    every page), even re-typed with other variants, is not data."""
+    starts = header_words(kind, layout.headers)
     first = min(layout.mapping)
+    columns = list(layout.mapping.items())
+    enough = max(MIN_HEADER_FIELDS, (len(set(layout.mapping.values())) + 1) // 2)
     for number, cells in rows:
         if all(_is_empty(c) for c in cells):
             continue
         probe = cells[first] if first < len(cells) else None
         if (
             isinstance(probe, str)
-            and fold_header(probe) == header_key[first]
-            and [fold_header("" if c is None else c) for c in cells[: len(header_key)]] == header_key
+            and len(probe) <= 120
+            and fold_header(probe) in starts
+            and sum(1 for c, name in columns if c < len(cells) and match_header(kind, cells[c]) == name) >= enough
         ):
             continue
         yield number, cells
-
-
-def _missing_message(name: str, kind: str, required: Sequence[str]) -> str:
-    labels = {field: field for field in required}
-    raw = yaml.safe_load((PROJECT_ROOT / "config" / "columns.yaml").read_text(encoding="utf-8"))
-    for field in required:
-        aliases = raw.get(kind, {}).get(field, [])
-        if aliases:
-            labels[field] = str(aliases[0]).capitalize()
-    hint = " Se cognome e nome sono nella stessa colonna, separarli in due colonne." if kind == "referral" else ""
-    return (
-        f"{name}: riga di intestazione non trovata nelle prime {HEADER_SCAN_ROWS} righe; "
-        f"servono almeno le colonne {', '.join(labels.values())}.{hint}"
-    )
 
 
 @contextmanager
@@ -448,24 +483,29 @@ def open_table(
     """Stream a partner file: its layout and an iterator over the non-empty data rows.
 
     Memory stays bounded whatever the file size (CSV and XLSX are read row by row). Without a
-    sheet name, the first XLSX sheet whose header has the required columns is used.
+    sheet name, the first XLSX sheet whose header has the required columns is used; when none
+    has them, the message names the columns missing from the best header found.
     """
-    aliases = column_aliases()[kind]
     sheets: list[str | int] = [sheet] if sheet is not None else list(range(64))
+    closest: Layout | None = None
     for candidate in sheets:
-        with _raw_rows(path, aliases, candidate) as rows:
+        with _raw_rows(path, kind, candidate) as rows:
             head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
             if not head and isinstance(candidate, int) and candidate > 0:
                 break
-            found = _layout(path.name, head, aliases, required)
-            if found is None:
+            found = _layout(head, kind, required)
+            named = set(found[0].mapping.values()) if found else set()
+            if found is None or not all(f in named for f in required):
+                if found is not None and (closest is None or len(named) > len(set(closest.mapping.values()))):
+                    closest = found[0]
                 if isinstance(candidate, int) and _is_xlsx(path):
                     continue
                 break
             layout, used = found
-            yield layout, _data_rows(layout, itertools.chain(head[used:], rows))
+            yield layout, _data_rows(layout, itertools.chain(head[used:], rows), kind)
             return
-    raise FileRejected(_missing_message(path.name, kind, required))
+    best = None if closest is None else (closest.header_row, set(closest.mapping.values()))
+    raise FileRejected(missing_columns_message(path.name, kind, required, best, scanned=HEADER_SCAN_ROWS))
 
 
 def _is_xlsx(path: Path) -> bool:
@@ -480,6 +520,7 @@ def read_table(path: Path, kind: str, *, required: Sequence[str], sheet: str | N
             headers=layout.headers,
             unknown_headers=layout.unknown_headers,
             header_row=layout.header_row,
+            secondary=layout.secondary,
             rows=list(rows),
         )
 

@@ -12,16 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateNotFound,
-    pass_context,
-)
-from jinja2.runtime import Context
+from typing import TYPE_CHECKING, Any
 
 from config.settings import PROJECT_ROOT
 from tasks.mail.formatting import (
@@ -37,6 +28,10 @@ from tasks.mail.formatting import (
     state_label,
 )
 from tasks.mail.message import sanitize_header
+
+if TYPE_CHECKING:  # Jinja2 is imported where emails are rendered: no flow run needs it at start
+    from jinja2 import Environment
+    from jinja2.runtime import Context
 
 TEMPLATES_DIR = PROJECT_ROOT / "config" / "templates"
 SUBJECT_MAX = 250
@@ -59,9 +54,27 @@ KINDS: dict[str, KindSpec] = {
     "referral_ack": KindSpec(
         audience="referrer",
         required=("file_name", "accepted", "rejected", "duplicates"),
-        optional=("referrer_name", "received_at", "contact_email"),
+        optional=(
+            "referrer_name",
+            "received_at",
+            "contact_email",
+            "waiting_office",
+            "unused_columns",
+            "consent_missing",
+            "row_warnings",
+            "row_warnings_total",
+        ),
         description="Outcome of a referral file: accepted [{row, case_code, office_name}], "
-        "rejected [{row, errors: [{column, reason}]}], duplicates [{row, case_code}].",
+        "rejected [{row, errors: [{column, reason}]}], duplicates [{row, case_code}]; unused_columns "
+        "[header as written]; consent_missing: the file had no consent columns (first line of the text); "
+        "row_warnings [{row, column, reason}] of accepted rows (row_warnings_total of them in all).",
+    ),
+    "consent_reminder": KindSpec(
+        audience="referrer",
+        required=("file_name", "case_codes"),
+        optional=("referrer_name",),
+        description="A referral file had no consent columns: its cases [case_code] wait for the consent, "
+        "collected at the CPI intake; next files should carry the consent columns. One per import.",
     ),
     "duplicate_notice": KindSpec(
         audience="referrer",
@@ -118,11 +131,18 @@ KINDS: dict[str, KindSpec] = {
         description="Ranked shortlist rows [{rank, case_code, score, explanation}]; policy_hint "
         "suggests active-policy routes when nobody fits.",
     ),
+    "vacancy_company_unknown": KindSpec(
+        audience="sender",
+        required=("file_name", "rows"),
+        optional=("sender_name", "contact_email", "unused_columns"),
+        description="Positions of a vacancy file whose company is not a known member, kept waiting for the "
+        "coordinators: rows [{row, vacancy_code, title, company, vat, reason, suggestions [name]}]. One per file.",
+    ),
     "import_errors": KindSpec(
         audience="sender",
         required=("file_name", "rows"),
-        optional=("sender_name", "rows_total", "rows_accepted"),
-        description="Rejected rows [{row, column, value, reason}] of an imported file.",
+        optional=("sender_name", "rows_total", "rows_accepted", "unused_columns"),
+        description="Rejected rows [{row, column, value, reason}] of an imported file; unused_columns [header].",
     ),
     "form_reminder": KindSpec(
         audience="cpi",
@@ -180,6 +200,7 @@ class RenderedEmail:
 
 def _in_language(formatter: Callable[[Any, str], str]) -> Callable[[Context, Any], str]:
     """A Jinja filter formatting its value in the rendered email's language (``lang``)."""
+    from jinja2 import pass_context
 
     @pass_context
     def render(ctx: Context, value: Any) -> str:
@@ -195,6 +216,8 @@ def _is_html(name: str | None) -> bool:
 @lru_cache(maxsize=4)
 def get_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     """One Jinja2 environment: autoescape for HTML only, StrictUndefined to catch typos."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
         autoescape=_is_html,  # noqa: S701 - escaping is on for every .html template
@@ -219,6 +242,8 @@ def get_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
 
 def _template_language(env: Environment, kind: str, language: str) -> str:
     """The requested language when its three templates exist, Italian otherwise."""
+    from jinja2 import TemplateNotFound
+
     lang = (language or DEFAULT_LANGUAGE).strip().lower()
     if not re.fullmatch(r"[a-z]{2,3}", lang):
         return DEFAULT_LANGUAGE

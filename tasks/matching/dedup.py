@@ -26,21 +26,19 @@ Every new record is compared with the existing ones and with the *earlier* recor
 batch, so a person referred twice in one run points to their first referral.
 
 Inside a Prefect run a big batch also shows a progress bar (``tasks.runtime.progress``, counts only);
-elsewhere the functions have no side effect.
+elsewhere the functions have no side effect. numpy and rapidfuzz are imported by the functions that
+compare names, once per call of the function that runs the loop: a flow run starts without them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import permutations
-from typing import Literal
-
-import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from typing import TYPE_CHECKING, Literal
 
 from tasks.files.normalize import (
     name_key_token,
@@ -50,6 +48,10 @@ from tasks.files.normalize import (
     normalize_phone,
 )
 from tasks.runtime.progress import Progress
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = [
     "DedupDecision",
@@ -134,7 +136,17 @@ def name_score(a: str, b: str) -> float:
     second given name), so "Kovalenko Oleksandr" vs "Oleksandr Petrovych Kovalenko" lands in
     the review band rather than merging or being ignored.
     """
-    return (fuzz.token_sort_ratio(a, b) + fuzz.token_set_ratio(a, b)) / 2.0
+    sort_ratio, set_ratio = _token_ratios()
+    return (sort_ratio(a, b) + set_ratio(a, b)) / 2.0
+
+
+@cache
+def _token_ratios() -> tuple[Callable[..., float], Callable[..., float]]:
+    """rapidfuzz's token-sort and token-set ratios, imported at the first comparison (a cached
+    call, not an import statement, in ``name_score``: a loop may call it millions of times)."""
+    from rapidfuzz import fuzz
+
+    return fuzz.token_sort_ratio, fuzz.token_set_ratio
 
 
 def _prepare(rec: PersonRecord) -> _Prepared:
@@ -183,8 +195,10 @@ def _tokens_covered(a: tuple[str, ...], b: tuple[str, ...], cutoff: float = 80.0
     Guards identifier merges against relatives sharing a phone: "Shevchenko Mykola" vs
     "Shevchenko Yuliia" scores 83 on the whole string because the surname is long.
     """
+    from rapidfuzz.fuzz import ratio
+
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    return bool(short) and all(max((fuzz.ratio(t, u) for u in long_), default=0.0) >= cutoff for t in short)
+    return bool(short) and all(max((ratio(t, u) for u in long_), default=0.0) >= cutoff for t in short)
 
 
 def _identifier_name_score(a: _Prepared, b: _Prepared) -> float:
@@ -207,15 +221,15 @@ _CANDIDATES_PER_BLOCK = 3  # best fuzzy candidates per record and block that are
 _CANDIDATE_FLOOR = 60.0  # fuzzy floor for refinement (joined names score low on tokens)
 
 
-def _one_slip(a: str, b: str, raw_a: str, raw_b: str) -> bool:
+def _one_slip(a: str, b: str, raw_a: str, raw_b: str, distance: Callable[..., int]) -> bool:
     """One typing slip between two different name keys (see module docstring); ``raw_*`` are
     the words before folding, whose first letters must agree too (Harpreet / Gurpreet fold to
-    "garprit" / "gurprit")."""
+    "garprit" / "gurprit"). ``distance`` is rapidfuzz's ``OSA.distance``, imported by the caller."""
     if max(len(a), len(b)) < 6 or a[0] != b[0] or raw_a[0] != raw_b[0]:
         return False
     if a[-1] != b[-1] and (a[-1] in _VOWELS or b[-1] in _VOWELS):
         return False
-    return OSA.distance(a, b, score_cutoff=1) <= 1
+    return distance(a, b, score_cutoff=1) <= 1
 
 
 def _forms(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
@@ -236,7 +250,9 @@ def _forms(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
     return list(out.items())
 
 
-def _pair_cost(a: tuple[str, ...], b: tuple[str, ...], joined: frozenset[str]) -> float | None:
+def _pair_cost(
+    a: tuple[str, ...], b: tuple[str, ...], joined: frozenset[str], distance: Callable[..., int]
+) -> float | None:
     """Cheapest one-to-one pairing of equal-length word lists (None if some word has none).
 
     A word made by joining two (``joined``) must meet its counterpart exactly: spacing and a
@@ -252,7 +268,7 @@ def _pair_cost(a: tuple[str, ...], b: tuple[str, ...], joined: frozenset[str]) -
         for i, j in enumerate(perm):
             if ka[i] == kb[j]:
                 continue
-            if a[i] in joined or b[j] in joined or not _one_slip(ka[i], kb[j], a[i], b[j]):
+            if a[i] in joined or b[j] in joined or not _one_slip(ka[i], kb[j], a[i], b[j], distance):
                 break
             cost += _SLIP_COST
         else:
@@ -269,22 +285,32 @@ def agreement_score(a: Sequence[str], b: Sequence[str]) -> float | None:
         return None
     if sorted(map(name_key_token, a)) == sorted(map(name_key_token, b)):
         return 100.0
+    from rapidfuzz.distance import OSA  # once per pair of names, not per pair of words
+
     best: float | None = None
     originals = set(a) | set(b)
     for fa, ca in _forms(tuple(a)):
         for fb, cb in _forms(tuple(b)):
             if len(fa) != len(fb):
                 continue
-            cost = _pair_cost(fa, fb, frozenset(w for w in fa + fb if w not in originals))
+            cost = _pair_cost(fa, fb, frozenset(w for w in fa + fb if w not in originals), OSA.distance)
             if cost is not None and (best is None or ca + cb + cost < best):
                 best = ca + cb + cost
     return None if best is None else 100.0 - best
 
 
-def _cdist_scores(queries: list[str], choices: list[str]) -> np.ndarray:
-    sort = process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1)
-    tset = process.cdist(queries, choices, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1)
-    return (sort + tset) / 2.0
+def _name_matrix() -> Callable[[list[str], list[str]], NDArray[np.float32]]:
+    """``name_score`` of every query against every choice, on every core (one call per block);
+    numpy and rapidfuzz are imported here, once per search, not in the loop over blocks."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    def scores(queries: list[str], choices: list[str]) -> NDArray[np.float32]:
+        sort = process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1)
+        tset = process.cdist(queries, choices, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1)
+        return (sort + tset) / 2.0
+
+    return scores
 
 
 def find_duplicates(
@@ -293,6 +319,8 @@ def find_duplicates(
     thresholds: DedupThresholds = DedupThresholds(),
 ) -> list[DedupDecision]:
     """One decision per record of ``new``, in input order (see module docstring for rules)."""
+    import numpy as np
+
     # Work units for the progress bar: every record prepared, then each new record once for the
     # blocked fuzzy comparison (spread over the blocks) and once for the final decision.
     progress = Progress("dedup", len(existing) + 3 * len(new), "Controllo duplicati, passi")
@@ -356,6 +384,7 @@ def find_duplicates(
         for key in nb & name_keys_with_missing_bd:
             blocks[key].append(g)
 
+    name_matrix = _name_matrix()
     candidates: dict[int, dict[int, float]] = defaultdict(dict)  # new index -> {global: fuzzy}
     best_fuzzy = np.zeros(len(nw))
     has_bd = np.array([p.birth_date is not None for p in allp], dtype=bool)
@@ -366,7 +395,7 @@ def find_duplicates(
         q = q[[(g - n_ex) not in decided for g in q]] if len(q) else q
         if len(q) == 0 or len(idx) < 2:
             continue
-        matrix = _cdist_scores([allp[g].name for g in q], [allp[g].name for g in idx])
+        matrix = name_matrix([allp[g].name for g in q], [allp[g].name for g in idx])
         allowed = idx[None, :] < q[:, None]  # only earlier records (existing, earlier new)
         if key[0] != "d":  # name-only block: at least one side lacks a birth date
             allowed &= ~(has_bd[q][:, None] & has_bd[idx][None, :])

@@ -3,7 +3,8 @@
 Hard constraints filter first; the score is a weighted sum of parts, each 0-1, stored with
 ``SCORING_VERSION`` so an operator sees *why*. ``score_pair`` is the reference implementation;
 the top-k functions compute the very same numbers with numpy arrays over blocks of profiles and
-vacancies that share an ISCO major group, and only build Python objects for the winners.
+vacancies that share an ISCO major group (:mod:`tasks.matching.vectorised`, imported when they run:
+a flow run starts without numpy and rapidfuzz), and only build Python objects for the winners.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-
-import numpy as np
-from rapidfuzz import fuzz, process
 
 from models.enums import Cefr, Licence
 
@@ -166,6 +164,8 @@ def _skills_part(p_text: str, v_text: str) -> float:
         return 1.0  # nothing asked for
     if not p_text:
         return 0.0
+    from rapidfuzz import fuzz  # here, not at import: ~0.3 µs against ~20 µs for ``score_pair``
+
     return fuzz.token_set_ratio(p_text, v_text) / 100.0
 
 
@@ -295,190 +295,7 @@ def explain(parts: dict[str, float], p: ProfileFacts, v: VacancyFacts, max_km: f
     return ", ".join(out)
 
 
-# --- vectorised top-k ---------------------------------------------------------------------------
-
-_NO_CODE_P = -1  # sentinels never equal to each other or to a real code
-_NO_CODE_V = -2
-_MAX_OCC = 3
-
-
-def _code_levels(code: str, missing: int) -> tuple[int, int, int, int]:
-    """(major, sub-major, minor, unit) as ints; absent levels get ``missing``."""
-    digits = "".join(ch for ch in code if ch.isdigit())
-    return tuple(  # type: ignore[return-value]
-        int(digits[:n]) if len(digits) >= n else missing for n in (1, 2, 3, 4)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _ProfileArrays:
-    codes: np.ndarray  # (n, _MAX_OCC, 4) int64 levels, _NO_CODE_P padded
-    has_occ: np.ndarray  # (n,) bool
-    italian: np.ndarray  # (n,) int rank
-    licence_bits: np.ndarray  # (n,) int bitmask of satisfiable requirements
-    lat: np.ndarray  # (n,) radians, nan when unknown
-    lon: np.ndarray
-    mobility: np.ndarray
-    shifts: np.ndarray
-    skills: list[str]
-    cos_lat: np.ndarray  # precomputed for haversine
-
-
-def _profile_arrays(profiles: Sequence[ProfileFacts]) -> _ProfileArrays:
-    n = len(profiles)
-    codes = np.full((n, _MAX_OCC, 4), _NO_CODE_P, dtype=np.int64)
-    for i, p in enumerate(profiles):
-        for j, c in enumerate(p.occupations[:_MAX_OCC]):
-            codes[i, j] = _code_levels(c, _NO_CODE_P)
-    bits = np.array([sum(_LIC_BIT[x] for x in _SATISFIES[p.licence]) for p in profiles], dtype=np.int64)
-    lat = np.array([np.nan if p.lat is None or p.lon is None else p.lat for p in profiles])
-    lon = np.array([np.nan if p.lat is None or p.lon is None else p.lon for p in profiles])
-    return _ProfileArrays(
-        codes=codes,
-        has_occ=np.array([bool(p.occupations) for p in profiles], dtype=bool),
-        italian=np.array([p.italian.rank for p in profiles], dtype=np.int64),
-        licence_bits=bits,
-        lat=np.radians(lat),
-        lon=np.radians(lon),
-        mobility=np.array([p.mobility_km for p in profiles], dtype=np.float64),
-        shifts=np.array([p.shifts for p in profiles], dtype=bool),
-        skills=[_skills_text(p.skills) for p in profiles],
-        cos_lat=np.cos(np.radians(lat)),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _VacancyArrays:
-    levels: np.ndarray  # (n, 4) int64, _NO_CODE_V where absent
-    unit_ok: np.ndarray  # (n,) bool: code is a full 4-digit unit group
-    italian: np.ndarray
-    licence_bit: np.ndarray  # (n,) 0 when no licence is required
-    lat: np.ndarray  # radians, nan when unknown
-    lon: np.ndarray
-    shifts: np.ndarray
-    skills: list[str]
-
-
-def _vacancy_arrays(vacancies: Sequence[VacancyFacts]) -> _VacancyArrays:
-    def _coord(v: VacancyFacts, which: str) -> float:
-        return np.nan if v.lat is None or v.lon is None else float(getattr(v, which))
-
-    return _VacancyArrays(
-        levels=np.array([_code_levels(v.occupation_code, _NO_CODE_V) for v in vacancies], dtype=np.int64).reshape(
-            len(vacancies), 4
-        ),
-        unit_ok=np.array([len(v.occupation_code) == 4 for v in vacancies], dtype=bool),
-        italian=np.array([v.italian_required.rank for v in vacancies], dtype=np.int64),
-        licence_bit=np.array(
-            [0 if v.licence_required == Licence.NONE else _LIC_BIT[v.licence_required] for v in vacancies],
-            dtype=np.int64,
-        ),
-        lat=np.radians(np.array([_coord(v, "lat") for v in vacancies], dtype=np.float64)),
-        lon=np.radians(np.array([_coord(v, "lon") for v in vacancies], dtype=np.float64)),
-        shifts=np.array([v.shifts_required for v in vacancies], dtype=bool),
-        skills=[_skills_text(v.skills) for v in vacancies],
-    )
-
-
-def _haversine_rad(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, cos_lat1: np.ndarray | None = None
-) -> np.ndarray:
-    cos1 = np.cos(lat1) if cos_lat1 is None else cos_lat1
-    a = np.sin((lat2 - lat1) / 2) ** 2 + cos1 * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def _take_p(pa: _ProfileArrays, idx: np.ndarray) -> _ProfileArrays:
-    return _ProfileArrays(
-        pa.codes[idx],
-        pa.has_occ[idx],
-        pa.italian[idx],
-        pa.licence_bits[idx],
-        pa.lat[idx],
-        pa.lon[idx],
-        pa.mobility[idx],
-        pa.shifts[idx],
-        [pa.skills[i] for i in idx],
-        pa.cos_lat[idx],
-    )
-
-
-def _take_v(va: _VacancyArrays, idx: np.ndarray) -> _VacancyArrays:
-    return _VacancyArrays(
-        va.levels[idx],
-        va.unit_ok[idx],
-        va.italian[idx],
-        va.licence_bit[idx],
-        va.lat[idx],
-        va.lon[idx],
-        va.shifts[idx],
-        [va.skills[i] for i in idx],
-    )
-
-
-def _occupation_arrays(pa: _ProfileArrays, va: _VacancyArrays) -> tuple[np.ndarray, np.ndarray]:
-    """(occupation part, same major group or no coded occupation), broadcast like scores."""
-    eq = pa.codes == va.levels[:, None, :]  # (m, occ, 4)
-    occ = np.where(
-        eq[..., 3] & va.unit_ok[:, None], 1.0, np.where(eq[..., 2], 0.7, np.where(eq[..., 1], 0.4, 0.0))
-    ).max(axis=1)
-    return occ, eq[..., 0].any(axis=1) | ~pa.has_occ
-
-
-def _score_arrays(
-    pa: _ProfileArrays,
-    va: _VacancyArrays,
-    skills_part: np.ndarray,
-    weights: MatchWeights,
-    max_km: float,
-    occupation: tuple[np.ndarray, np.ndarray] | None = None,
-    dist: np.ndarray | None = None,
-) -> np.ndarray:
-    """Scores (0-100) of profiles ``pa`` against vacancies ``va``, broadcast elementwise (one
-    side has length 1); -inf where a hard constraint fails. Mirrors ``score_pair`` exactly
-    (a test checks they agree). ``occupation`` and ``dist`` may be passed precomputed: many
-    vacancies share a code or a comune."""
-    occ, major_ok = _occupation_arrays(pa, va) if occupation is None else occupation
-
-    gap = va.italian - pa.italian
-    lang = np.where(gap <= 0, 1.0, np.where(gap == 1, 0.5, 0.0))
-    lic = (va.licence_bit == 0) | ((pa.licence_bits & va.licence_bit) != 0)
-
-    if dist is None:
-        dist = _haversine_rad(pa.lat, pa.lon, va.lat, va.lon, pa.cos_lat)
-    known = ~np.isnan(dist)
-    dpart = np.where(known, np.maximum(0.0, 1.0 - np.nan_to_num(dist) / max_km), UNKNOWN_DISTANCE_PART)
-    avail = np.where(pa.shifts | ~va.shifts, 1.0, 0.0)
-
-    w = weights.as_dict()
-    total = sum(w.values())
-    score = (
-        100.0
-        * (
-            w["occupation"] * occ
-            + w["skills"] * skills_part
-            + w["language"] * lang
-            + w["licence"] * lic
-            + w["distance"] * dpart
-            + w["availability"] * avail
-        )
-        / total
-    )
-    score = np.round(score, 2)
-    with np.errstate(invalid="ignore"):
-        too_far = known & ((dist > pa.mobility) | (dist > max_km))
-    ok = major_ok & (gap <= 1) & lic & ~too_far
-    return np.where(ok, score, -np.inf)
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best finite scores, best first, ties by input order."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if len(finite) == 0 or k <= 0:
-        return finite[:0]
-    kk = min(k, len(finite))
-    part = finite[np.argpartition(-scores[finite], kk - 1)[:kk]] if kk < len(finite) else finite
-    return part[np.lexsort((part, -scores[part]))]
+# --- vectorised top-k (numpy: tasks/matching/vectorised.py) ----------------------------------------
 
 
 def _profile_major_index(profiles: Sequence[ProfileFacts]) -> dict[str, list[int]]:
@@ -517,8 +334,22 @@ def top_k_all_vacancies(
     scored against that group's profiles (plus profiles with no coded occupation) in numpy.
     Skill similarity is one ``cdist`` per block over the distinct skill strings on each side.
     """
-    pa = _profile_arrays(profiles)
-    va = _vacancy_arrays(vacancies)
+    import numpy as np
+
+    from tasks.matching.vectorised import (
+        block_skills,
+        haversine_rad,
+        occupation_arrays,
+        profile_arrays,
+        score_arrays,
+        take_profiles,
+        take_vacancies,
+        top_indices,
+        vacancy_arrays,
+    )
+
+    pa = profile_arrays(profiles)
+    va = vacancy_arrays(vacancies)
     by_major = _profile_major_index(profiles)
     no_occ = [i for i, p in enumerate(profiles) if not p.occupations]
     vac_by_major: dict[str, list[int]] = defaultdict(list)
@@ -530,44 +361,26 @@ def top_k_all_vacancies(
         idx = np.asarray(sorted(set(by_major.get(major, [])) | set(no_occ)), dtype=np.int64)
         if len(idx) == 0:
             continue
-        block = _take_p(pa, idx)
-        skills_u, v_rows, p_cols = _block_skills([va.skills[j] for j in vidx], block.skills)
+        block = take_profiles(pa, idx)
+        skills_u, v_rows, p_cols = block_skills([va.skills[j] for j in vidx], block.skills)
         occ_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         dist_cache: dict[tuple[float, float], np.ndarray] = {}
         for row, j in enumerate(vidx):
-            one = _take_v(va, np.array([j]))
+            one = take_vacancies(va, np.array([j]))
             code = vacancies[j].occupation_code
             if code not in occ_cache:
-                occ_cache[code] = _occupation_arrays(block, one)
+                occ_cache[code] = occupation_arrays(block, one)
             where = (float(one.lat[0]), float(one.lon[0]))
             if where not in dist_cache:
                 if len(dist_cache) > 512:
                     dist_cache.clear()
-                dist_cache[where] = _haversine_rad(block.lat, block.lon, one.lat, one.lon, block.cos_lat)
+                dist_cache[where] = haversine_rad(block.lat, block.lon, one.lat, one.lon, block.cos_lat)
             skills = skills_u[v_rows[row]][p_cols]
-            scores = _score_arrays(block, one, skills, weights, max_km, occ_cache[code], dist_cache[where])
+            scores = score_arrays(block, one, skills, weights, max_km, occ_cache[code], dist_cache[where])
             v = vacancies[j]
-            winners = [profiles[int(idx[t])] for t in _top(scores, k)]
+            winners = [profiles[int(idx[t])] for t in top_indices(scores, k)]
             out[v.vacancy_code] = [(p, score_pair(p, v, weights, max_km)) for p in winners]
     return out
-
-
-def _block_skills(v_texts: list[str], p_texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Skills part between distinct strings, plus row/column maps back to the inputs:
-    ``part[v, p] = matrix[rows[v], cols[p]]`` (the full matrix is never materialised)."""
-    uv = {t: i for i, t in enumerate(dict.fromkeys(v_texts))}
-    up = {t: i for i, t in enumerate(dict.fromkeys(p_texts))}
-    matrix = (
-        process.cdist(list(uv), list(up), scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1).astype(np.float64)
-        / 100.0
-    )
-    if "" in up:
-        matrix[:, up[""]] = 0.0
-    if "" in uv:
-        matrix[uv[""], :] = 1.0
-    rows = np.array([uv[t] for t in v_texts], dtype=np.int64)
-    cols = np.array([up[t] for t in p_texts], dtype=np.int64)
-    return matrix, rows, cols
 
 
 def top_k_for_profile(
@@ -578,14 +391,16 @@ def top_k_for_profile(
     max_km: float = DEFAULT_MAX_KM,
 ) -> list[tuple[VacancyFacts, MatchResult]]:
     """Best k (vacancy, result) for one person; other major groups are never scored."""
+    from tasks.matching.vectorised import block_skills, profile_arrays, score_arrays, top_indices, vacancy_arrays
+
     majors = {c[:1] for c in profile.occupations if c}
     cand = [j for j, v in enumerate(vacancies) if not majors or v.occupation_code[:1] in majors]
     if not cand:
         return []
     sub = [vacancies[j] for j in cand]
-    pa = _profile_arrays([profile])
-    va = _vacancy_arrays(sub)
-    matrix, rows, cols = _block_skills(va.skills, pa.skills)
-    scores = _score_arrays(pa, va, matrix[rows, cols[0]], weights, max_km)
-    winners = [sub[t] for t in _top(scores, k)]
+    pa = profile_arrays([profile])
+    va = vacancy_arrays(sub)
+    matrix, rows, cols = block_skills(va.skills, pa.skills)
+    scores = score_arrays(pa, va, matrix[rows, cols[0]], weights, max_km)
+    winners = [sub[t] for t in top_indices(scores, k)]
     return [(v, score_pair(profile, v, weights, max_km)) for v in winners]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -16,6 +16,7 @@ from models.enums import OrgKind, State
 from models.exchange import Vacancy
 from models.people import Organisation
 from models.policy import OPEN_MEASURE, MeasureKind, MeasureStatus, PolicyEvent, PolicyMeasure, TrainingOffer
+from tasks.core.next_steps import set_step
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.scoring import VacancyFacts
 from tasks.policy.facts import case_facts
@@ -246,8 +247,7 @@ def choose_measure(
     session.add(measure)
     session.flush()
     add_event(session, case, "chosen", day, measure=measure, detail=measure.code, actor=actor, flow_run_id=flow_run_id)
-    case.next_step = f"misura {measure.code}"[:200]
-    case.next_due = day + timedelta(days=14)
+    set_step(case, "policy_measure", today=day, owner=measure.provider_code)
     session.add(case)
     org = session.get(Organisation, measure.provider_code) if measure.provider_code else None
     if org is None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator, model_validator
-from rapidfuzz import fuzz
 from sqlmodel import Session, select
 
 from config.data import load_taxonomy, normalize_text
@@ -50,6 +49,8 @@ def skill_covered(need: str, have: Sequence[str], threshold: int) -> bool:
     words = _words(need)
     if not words:
         return True
+    from rapidfuzz import fuzz  # here, not at import: the policy flow starts without rapidfuzz
+
     for skill in have:
         mine = _words(skill)
         if mine and all(max(fuzz.ratio(w, m) for m in mine) >= threshold for w in words):

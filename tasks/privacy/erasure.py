@@ -68,7 +68,8 @@ def _blank_person(person: Person) -> None:
     person.name_norm = ""
     person.birth_date = person.permit_expiry = None
     person.sex = person.birth_place = person.citizenship = None
-    person.codice_fiscale = person.phone = person.email = None
+    person.codice_fiscale = person.phone = person.phone_secondary = person.email = None
+    person.phone_raw = person.phone_secondary_raw = person.phone_verified = person.phone_secondary_verified = None
     person.municipality = person.permit_type = None
     person.languages = []
     person.preferred_language = Language.IT

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
 from sqlalchemy import or_
 from sqlmodel import Session, SQLModel, col, select
 
@@ -21,6 +21,9 @@ from models.ops import AuditLog, Outbox
 from models.people import Consent, Person, Referral
 from tasks.core.audit import audit_read
 from tasks.privacy.identifiers import ACTOR, cases_of, find_case, linked_keys
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 # --------------------------------------------------------------------------------------------
 # Art. 15 access export
@@ -37,8 +40,7 @@ def _plain(obj: SQLModel, drop: Sequence[str] = ()) -> dict[str, Any]:
     return {k: v for k, v in obj.model_dump(mode="json").items() if k not in drop}
 
 
-_HTML = Environment(autoescape=True).from_string(
-    """<!doctype html>
+_ACCESS_PAGE = """<!doctype html>
 <html lang="it"><head><meta charset="utf-8"><title>Accesso ai dati – {{ data.richiesta.pratica }}</title>
 <style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th{background:#f3f3f3}
@@ -56,7 +58,15 @@ I dati sono trattati dal Centro per l'Impiego per il percorso «Incontro al lavo
 {% for title, key in sections %}<h2>{{ title }}</h2>{{ table(data[key]) }}{% endfor %}
 </body></html>
 """
-)
+
+
+@cache
+def _html_template() -> Template:
+    """The access page, compiled once per process (Jinja2 is imported here, not at flow start)."""
+    from jinja2 import Environment
+
+    return Environment(autoescape=True).from_string(_ACCESS_PAGE)
+
 
 _SECTIONS = [
     ("Dati anagrafici e di contatto", "persona"),
@@ -160,6 +170,6 @@ def access_export(session: Session, case_code: str, *, actor: str = ACTOR, out_d
     json_path = target / f"accesso-{case.code}-{stamp}.json"
     html_path = json_path.with_suffix(".html")
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    html_path.write_text(_HTML.render(data=data, sections=_SECTIONS), encoding="utf-8")
+    html_path.write_text(_html_template().render(data=data, sections=_SECTIONS), encoding="utf-8")
     sections = {k: len(v) if isinstance(v, list) else 1 for k, v in data.items() if k != "richiesta"}
     return ExportResult(json_path=json_path, html_path=html_path, sections=sections)

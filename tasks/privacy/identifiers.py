@@ -6,7 +6,6 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-import phonenumbers
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
@@ -87,6 +86,8 @@ def _name_forms(text: str) -> list[str]:
 
 def phone_forms(e164: str) -> list[str]:
     """E.164, national as printed (``333 123 4567``) and national digits only."""
+    import phonenumbers  # here, not at import: the privacy flow starts without it
+
     forms = [e164]
     try:
         number = phonenumbers.parse(e164, None)
@@ -117,8 +118,9 @@ def identifier_strings(person: Person, *, strong_only: bool = False) -> list[str
         found.add(person.codice_fiscale)
     if person.email:
         found.add(person.email)
-    if person.phone:
-        found |= set(phone_forms(person.phone))
+    for phone in (person.phone, person.phone_secondary):
+        if phone:
+            found |= set(phone_forms(phone))
     if not strong_only:
         found |= {*family, *given}
         found |= {w for n in (*family, *given) for w in n.split()}
@@ -130,6 +132,8 @@ def identifier_strings(person: Person, *, strong_only: bool = False) -> list[str
 
 def phone_regex(e164: str) -> str:
     """The number however it is spaced: national digits, or the significant number after +CC/00CC."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -145,7 +149,8 @@ def needle_pattern(people: Sequence[Person], *, strong_only: bool = False) -> re
     needles = sorted(
         {s for p in people for s in identifier_strings(p, strong_only=strong_only)}, key=lambda s: (-len(s), s)
     )
-    parts = [phone_regex(p.phone) for p in people if p.phone] + [re.escape(n) for n in needles]
+    phones = [n for p in people for n in (p.phone, p.phone_secondary) if n]
+    parts = [phone_regex(n) for n in phones] + [re.escape(n) for n in needles]
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 

@@ -140,6 +140,8 @@ def rectify_person(session: Session, case_code: str, changes: Mapping[str, Any],
         setattr(person, name, clean[name])
     if {"family_name", "given_names"} & set(changed):
         person.name_norm = normalize_name(f"{person.family_name} {person.given_names}")
+    if "phone" in changed:  # the old number as written goes too; the new one was checked valid
+        person.phone_raw, person.phone_verified = None, person.phone is not None
     session.add(person)
     audit_read(
         session,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from config.data import load_offices, load_routing, office_for_municipality
+from config.data import load_offices, load_routing
 from config.settings import get_settings
 from models import clock
 from models.base import insert_values, new_token
@@ -27,8 +27,10 @@ from models.ops import DedupReview, ImportFile, ImportRow
 from models.people import Consent, Organisation, Person, PersonKey, Referral
 from models.state_machine import TERMINAL
 from tasks.core.codes import allocate_codes
-from tasks.core.consent import consenting_persons, grant_consent, has_consent
+from tasks.core.consent import CONSENT_TO_COLLECT, consenting_persons, grant_consent, has_consent
+from tasks.core.next_steps import set_step
 from tasks.core.people import municipalities_of
+from tasks.core.routing import ASSIGN_OFFICE
 from tasks.core.transitions import record_creations, transition, transition_many
 from tasks.files.imports import (
     INGEST,
@@ -39,10 +41,18 @@ from tasks.files.imports import (
     raw_for_report,
     report_rejected,
 )
-from tasks.files.rows import ReferralRow, validate_row
-from tasks.files.tabular import FileRejected, open_table, safe_value
+from tasks.files.places import resolve_municipality
+from tasks.files.rows import ReferralRow, row_warnings, validate_row
+from tasks.files.tabular import FileRejected, open_table
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
+from tasks.referral.missing_consent import (
+    consent_missing,
+    consent_to_collect,
+    file_warnings,
+    mark_consent_to_collect,
+    remind_referrer,
+)
 from tasks.runtime.event_names import DEDUP_PENDING, REFERRAL_ACCEPTED
 from tasks.runtime.events import EventSpec
 from tasks.runtime.progress import Progress
@@ -62,6 +72,17 @@ class IngestSummary:
     accepted_rows: int = 0
     rejected_rows: int = 0
     case_codes: list[str] = field(default_factory=list)
+    #: columns whose data was not imported (headers as the partner wrote them, no cell values)
+    unused_columns: list[str] = field(default_factory=list)
+    #: file-level warnings, as codes ("consent_columns_missing")
+    warnings: list[str] = field(default_factory=list)
+    #: what accepted rows lost, {row, column, reason} (a phone that was no phone; no cell values),
+    #: the first MAX_ROW_WARNINGS of them
+    row_warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+#: Row warnings kept on the import for the acknowledgement (a file of 100k rows is not mailed whole).
+MAX_ROW_WARNINGS = 500
 
 
 REFERRAL_REQUIRED = ("family_name", "given_names", "municipality")
@@ -94,6 +115,9 @@ def ingest_referral_file(
             finished=previous.finished_at is not None,
             accepted_rows=previous.rows_accepted,
             rejected_rows=previous.rows_rejected,
+            unused_columns=list((previous.notices or {}).get("unused_columns", [])),
+            warnings=list((previous.notices or {}).get("warnings", [])),
+            row_warnings=list((previous.notices or {}).get("row_warnings", [])),
         )
     total = count_rows(path, "referral", REFERRAL_REQUIRED)
     imp = ImportFile(sha256=sha, kind="referral", sender_code=referrer_code, filename=path.name)
@@ -104,10 +128,13 @@ def ingest_referral_file(
     chunk_size = max(1, get_settings().chunk_size)
     prefix = f"{get_settings().province_code}-{clock.today().year}"
     good: list[tuple[int, ReferralRow]] = []
-    seen = 0
+    seen = warned = 0
     progress = Progress("referral", total, "Righe del file importate")
     with open_table(path, "referral", required=REFERRAL_REQUIRED) as (layout, rows):
         labels = layout.labels()
+        summary.unused_columns = layout.unused(ReferralRow.model_fields)
+        summary.warnings = file_warnings(layout.mapping.values())
+        imp.notices = {"unused_columns": summary.unused_columns, "warnings": summary.warnings}
         for number, cells in progress.track(rows):
             seen += 1
             raw = layout.record(cells)
@@ -117,6 +144,9 @@ def ingest_referral_file(
                 summary.rejected_rows += 1
             else:
                 good.append((number, row))
+                lost = [{"row": number, **w} for w in row_warnings(row, labels)]
+                warned += len(lost)
+                summary.row_warnings += lost[: MAX_ROW_WARNINGS - len(summary.row_warnings)]
             if len(good) >= chunk_size or seen % chunk_size == 0:
                 summary.case_codes += _store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
                 good.clear()
@@ -126,6 +156,7 @@ def ingest_referral_file(
     progress.finish()
     summary.accepted_rows = len(summary.case_codes)
     imp.rows_total, imp.rows_accepted, imp.rows_rejected = seen, summary.accepted_rows, summary.rejected_rows
+    imp.notices = {**imp.notices, "row_warnings": summary.row_warnings, "row_warnings_total": warned}
     imp.status = "ingested"
     complete_step(session, imp, INGEST)
     return summary
@@ -140,18 +171,10 @@ def count_rows(path: Path, kind: str, required: Sequence[str]) -> int:
 def _check_row(
     raw: dict[str, Any], problems: list[dict[str, str]], labels: dict[str, str]
 ) -> tuple[ReferralRow | None, list[dict[str, str]]]:
-    """The validated row, or every error of it at once (structure, fields, municipality)."""
+    """The validated row, or every error of it at once (structure, fields). The municipality
+    never refuses a row: a comune that names no CPI waits for the coordinators (accept_cases)."""
     row, errors = validate_row(raw, labels)
     errors = problems + errors
-    municipality = row.municipality if row else " ".join(str(raw.get("municipality") or "").split())
-    if municipality and office_for_municipality(municipality) is None:
-        errors.append(
-            {
-                "column": labels.get("municipality", "Comune"),
-                "value": safe_value(municipality),
-                "reason": "comune non servito dai Centri per l'Impiego della provincia di Bergamo",
-            }
-        )
     return (row if not errors else None), errors
 
 
@@ -214,6 +237,11 @@ def _person(key: str, row: ReferralRow) -> dict[str, Any]:
         citizenship=row.citizenship,
         codice_fiscale=row.codice_fiscale,
         phone=row.phone,
+        phone_raw=row.phone_raw,
+        phone_verified=row.phone_verified,
+        phone_secondary=row.phone_secondary,
+        phone_secondary_raw=row.phone_secondary_raw,
+        phone_secondary_verified=row.phone_secondary_verified,
         email=row.email,
         municipality=row.municipality,
         permit_type=row.permit_type,
@@ -389,29 +417,49 @@ def _import_cases(session: Session, import_id: int, state: State) -> list[Case]:
 
 
 def accept_case(session: Session, case: Case, *, flow_run_id: str | None = None) -> State:
-    """Accept one referred case at the CPI of its municipality, or reject it (typed reason)."""
+    """Accept one referred case at the CPI of its municipality (see :func:`accept_cases`)."""
     return accept_cases(session, [case], flow_run_id=flow_run_id)[case.code]
 
 
-def accept_cases(session: Session, cases: list[Case], *, flow_run_id: str | None = None) -> dict[str, State]:
-    """Accept each case at the CPI of its municipality, or reject it (typed reason): the
+def accept_cases(
+    session: Session, cases: list[Case], *, flow_run_id: str | None = None, actor: str = ACTOR
+) -> dict[str, State]:
+    """Accept each case at the CPI of its municipality, or reject it (typed reason), or leave it
+    REFERRED waiting for the coordinators when the comune names no CPI (returned as REFERRED): the
     municipalities and the consents of the whole batch in two queries, one bulk move per outcome."""
     towns = municipalities_of(session, cases)
     consenting = consenting_persons(session, (c.person_key for c in cases), ConsentPurpose.CPI_PROCESSING)
+    # a file without consent columns: the consent is collected at the CPI (missing_consent.py)
+    to_collect = consent_to_collect(session, [c for c in cases if c.person_key not in consenting])
     moves: dict[State, list[tuple[Case, str | None]]] = defaultdict(list)
+    waiting: list[tuple[Case, str]] = []
     for case in cases:
-        office = office_for_municipality(towns.get(case.person_key) or "")
-        if case.person_key not in consenting:
+        # An office a coordinator assigned wins; else the comune's (tasks/files/places.py).
+        resolution = resolve_municipality(towns.get(case.person_key))
+        office = case.office_code or resolution.office_code
+        if case.person_key not in consenting and case.id not in to_collect:
             moves[State.REJECTED].append((case, "no_consent"))
         elif office is None:
-            moves[State.REJECTED].append((case, "out_of_province"))
+            waiting.append((case, resolution.how))
         else:
-            case.office_code = office.code
+            case.office_code = office
             session.add(case)
-            moves[State.ACCEPTED].append((case, f"office:{office.code}"))
+            moves[State.ACCEPTED].append((case, f"office:{office}"))
     for target, group in moves.items():
-        transition_many(session, group, target, actor=ACTOR, flow_run_id=flow_run_id)
-    return {case.code: target for target, group in moves.items() for case, _ in group}
+        transition_many(session, group, target, actor=actor, flow_run_id=flow_run_id)
+    _wait_for_office(session, waiting)
+    mark_consent_to_collect(session, [c for c, _ in moves[State.ACCEPTED] if c.id in to_collect])
+    outcome = {case.code: target for target, group in moves.items() for case, _ in group}
+    return outcome | {case.code: State.REFERRED for case, _ in waiting}
+
+
+def _wait_for_office(session: Session, waiting: list[tuple[Case, str]]) -> None:
+    """Cases whose comune names no CPI stay REFERRED, with the coordinators' next step, its due date
+    and the reason as a code (no personal data): never rejected for it (docs/ARCHITECTURE.md#data)."""
+    today = clock.today()
+    for case, reason in waiting:
+        set_step(case, ASSIGN_OFFICE, today=today, reason=reason)
+        session.add(case)
 
 
 def accept_import(session: Session, import_id: int, *, flow_run_id: str | None = None) -> dict[str, int]:
@@ -429,7 +477,9 @@ def accept_import(session: Session, import_id: int, *, flow_run_id: str | None =
         else:
             ready.append(case)
     for target in accept_cases(session, ready, flow_run_id=flow_run_id).values():
-        counts[target.value] += 1
+        counts["waiting_office" if target is State.REFERRED else target.value] += 1
+    if to_collect := sum(1 for c in ready if c.next_step_reason == CONSENT_TO_COLLECT):
+        counts["consent_to_collect"] = to_collect  # accepted, the consent to be recorded at the intake
     if counts["accepted"]:
         defer_event(
             imp,
@@ -457,9 +507,16 @@ def acknowledge_import(session: Session, import_id: int) -> int:
         .where(Referral.import_file_id == import_id)
     ).all()
     accepted = [
-        {"row": r.row_number, "case_code": c.code, "office_name": _office_name(c.office_code), "state": c.state.value}
+        {
+            "row": r.row_number,
+            "case_code": c.code,
+            "office_name": _office_name(c.office_code) if c.office_code else None,
+            "state": c.state.value,
+        }
         for r, c in sorted(refs, key=lambda rc: rc[0].row_number or 0)
     ]
+    # rows whose comune named no CPI: accepted, waiting for the coordinators to assign one
+    waiting = sum(1 for r, c in refs if c.next_step == ASSIGN_OFFICE and c.person_key == r.person_key)
     # a referral whose case belongs to another person key was merged into an existing case
     duplicates = [{"row": r.row_number, "case_code": c.code} for r, c in refs if c.person_key != r.person_key]
     bad = session.exec(
@@ -467,7 +524,17 @@ def acknowledge_import(session: Session, import_id: int) -> int:
     ).all()
     rejected = [{"row": b.row_number, "errors": b.errors} for b in bad]
     queued = 0
-    context = {"file_name": imp.filename, "accepted": accepted, "rejected": rejected, "duplicates": duplicates}
+    context = {
+        "file_name": imp.filename,
+        "accepted": accepted,
+        "rejected": rejected,
+        "duplicates": duplicates,
+        "waiting_office": waiting,
+        "unused_columns": (imp.notices or {}).get("unused_columns", []),
+        "consent_missing": consent_missing(imp),
+        "row_warnings": (imp.notices or {}).get("row_warnings", []),
+        "row_warnings_total": (imp.notices or {}).get("row_warnings_total", 0),
+    }
     if enqueue_email(
         session,
         key=f"import:{import_id}:ack",
@@ -478,6 +545,8 @@ def acknowledge_import(session: Session, import_id: int) -> int:
     ):
         queued += 1
     if report_rejected(session, imp, [{"row": b.row_number, **e} for b in bad for e in b.errors]):
+        queued += 1
+    if remind_referrer(session, imp, sender, [c for r, c in refs if c.person_key == r.person_key]):
         queued += 1
     imp.status = "acknowledged"
     complete_step(session, imp, ACKNOWLEDGE)

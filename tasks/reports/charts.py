@@ -9,22 +9,32 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from tasks.mail.formatting import format_number
 from tasks.reports.kpis import BASELINE_PLACEMENT
 from tasks.reports.tables import STATE_LABELS
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 BAR = "#2f6f9f"
 ACCENT = "#c8553d"
 MUTED = "#9aa5b1"
 DPI = 110
+
+
+@cache
+def _figure_class() -> type[Figure]:
+    """matplotlib's Figure on the Agg backend, imported at the first chart: a flow run starts
+    without matplotlib (the daily reports run draws none; only the monthly report does)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure
 
 
 def _png(fig: Figure) -> bytes:
@@ -41,7 +51,7 @@ def funnel_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figure:
     """Horizontal bars, first stage on top: ``rows`` are ``{state, count}``."""
     labels = [STATE_LABELS.get(str(r["state"]), str(r["state"])) for r in rows]
     values = [int(r["count"]) for r in rows]
-    fig = Figure(figsize=(8, 0.45 * max(len(rows), 4) + 1.4), layout="constrained")
+    fig = _figure_class()(figsize=(8, 0.45 * max(len(rows), 4) + 1.4), layout="constrained")
     ax = fig.add_subplot()
     if rows:
         bars = ax.barh(labels, values, color=BAR)
@@ -60,7 +70,7 @@ def funnel_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figure:
 def time_in_stage_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figure:
     """Median and mean business days of the stays that ended, per state (from ``time_in_stage``)."""
     shown = [r for r in rows if r.get("completed")]
-    fig = Figure(figsize=(8, 0.5 * max(len(shown), 4) + 1.6), layout="constrained")
+    fig = _figure_class()(figsize=(8, 0.5 * max(len(shown), 4) + 1.6), layout="constrained")
     ax = fig.add_subplot()
     if shown:
         labels = [STATE_LABELS.get(str(r["state"]), str(r["state"])) for r in shown]
@@ -99,7 +109,7 @@ def time_in_stage_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figur
 def placements_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figure:
     """Placement rate per office (from ``placement``) with the 15% baseline as a dashed line."""
     shown = [r for r in rows if r["group"] != "Totale"]
-    fig = Figure(figsize=(8, 4.6), layout="constrained")
+    fig = _figure_class()(figsize=(8, 4.6), layout="constrained")
     ax = fig.add_subplot()
     if shown:
         labels = [str(r["group"]) for r in shown]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models import clock
 from models.cases import Case, CaseEvent
 from models.enums import OutboxStatus, State
 from models.ops import Outbox
-from tasks.reports.kpis import FUNNEL_STATES
+from tasks.reports.kpis import FUNNEL_STATES, steps_by_office
 from tasks.reports.tables import STATE_LABELS
 
 #: Every state: the main path first (as the funnel chart shows it), then the side exits.
@@ -63,9 +66,26 @@ def _funnel_table(rows: list[dict[str, object]]) -> list[str]:
     return lines + [f"| {STATE_LABELS.get(str(r['state']), r['state'])} | {r['reached']} | {r['now']} |" for r in rows]
 
 
-def funnel_markdown(session: Session) -> str:
-    """The funnel as markdown: the whole province, then one small table per CPI office."""
+def _steps_table(rows: list[dict[str, object]], as_of: date) -> list[str]:
+    """The invariant per CPI: open cases, those without a next step, steps past due."""
+    lines = [
+        f"## Prossimi passi per CPI al {as_of:%d/%m/%Y}",
+        "",
+        "| CPI | pratiche aperte | senza prossimo passo | passi scaduti | ritardo massimo (gg lav.) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        late = "—" if r["max_late_bd"] is None else r["max_late_bd"]
+        lines.append(f"| {r['office']} | {r['open']} | {r['without_step']} | {r['overdue']} | {late} |")
+    return lines
+
+
+def funnel_markdown(session: Session, as_of: date | None = None) -> str:
+    """The funnel as markdown: the whole province, the next steps per CPI, then one small table
+    per CPI office."""
+    day = as_of or clock.today()
     lines = ["# Incontro – funnel", "", *_funnel_table(funnel_rows(session))]
+    lines += ["", *_steps_table(steps_by_office(session, day), day)]
     offices = session.exec(
         select(Case.office_code).where(col(Case.office_code).is_not(None)).distinct().order_by(col(Case.office_code))
     ).all()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, literal, or_
 from sqlmodel import Session, col, select
 
@@ -26,6 +27,7 @@ from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
 from models.state_machine import OPEN
 from tasks.core.calendar import business_days_between
+from tasks.core.next_steps import missing_step, step_label
 
 #: Placement rate of the province's CPIs (~15% of ~55,000 accesses a year): the partnership's baseline.
 BASELINE_PLACEMENT = 0.15
@@ -354,13 +356,52 @@ def overdue_steps(session: Session, as_of: date) -> list[Row]:
         {
             "case_code": code,
             "office": _label(office),
-            "next_step": step or NONE_LABEL,
+            "next_step": step_label(step),
             "state": State(state).value,
             "due": due,
             "business_days_late": business_days_between(due, as_of),
         }
         for code, office, step, due, state in rows
     ]
+
+
+def steps_by_office(session: Session, as_of: date) -> list[Row]:
+    """Per CPI office, the invariant as of ``as_of``: open cases, those without a next step (an
+    owner or a due date), steps past due and the oldest one's lateness. Last row = total."""
+    dead = missing_step()
+    late = col(Case.next_due) < as_of
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            Case.office_code,
+            func.count(),
+            func.sum(sa_case((dead, 1), else_=0)),
+            func.sum(sa_case((late, 1), else_=0)),
+            func.min(sa_case((late, Case.next_due), else_=None)),
+        )
+        .where(col(Case.state).in_(sorted(OPEN)))
+        .group_by(col(Case.office_code))
+    ).all()
+    out: list[Row] = []
+    for office, open_, no_step, overdue, oldest in sorted(rows, key=lambda r: (r[0] is None, r[0] or "")):
+        oldest = date.fromisoformat(str(oldest)) if oldest is not None else None
+        out.append(_steps_row(_label(office), open_, int(no_step or 0), int(overdue or 0), oldest, as_of))
+    if out:
+        dues = [r["oldest_due"] for r in out if r["oldest_due"] is not None]
+        open_, no_step, overdue = (sum(r[k] for r in out) for k in ("open", "without_step", "overdue"))
+        out.append(_steps_row("Totale", open_, no_step, overdue, min(dues) if dues else None, as_of))
+    return out
+
+
+def _steps_row(office: str, open_: int, no_step: int, overdue: int, oldest: date | None, as_of: date) -> Row:
+    late = business_days_between(oldest, as_of) if oldest is not None else None
+    return {
+        "office": office,
+        "open": open_,
+        "without_step": no_step,
+        "overdue": overdue,
+        "oldest_due": oldest,
+        "max_late_bd": late,
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,9 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from sqlmodel import Session
 
 from config.settings import get_settings
@@ -131,6 +128,10 @@ def build_monthly_report(session: Session, month: str, *, today: date | None = N
 
 def tables_xlsx(tables: dict[str, list[dict[str, Any]]], *, title: str) -> bytes:
     """One sheet per KPI table with Italian headers (inert cells, as for the profile sheets)."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # here: the flow starts without it
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.title = title

@@ -20,6 +20,7 @@ from tasks.reports.kpis import (
     placement,
     retention_180,
     state_flows,
+    steps_by_office,
     time_in_stage,
 )
 
@@ -164,6 +165,18 @@ TABLES: dict[str, TableSpec] = {
             ("business_days_late", "Ritardo gg lav."),
         ),
     ),
+    "steps_office": TableSpec(
+        "Prossimi passi per CPI",
+        "Passi per CPI",
+        (
+            ("office", "CPI"),
+            ("open", "Pratiche aperte"),
+            ("without_step", "Senza prossimo passo"),
+            ("overdue", "Passi scaduti"),
+            ("oldest_due", "Scadenza più vecchia"),
+            ("max_late_bd", "Ritardo massimo gg lav."),
+        ),
+    ),
 }
 
 
@@ -181,6 +194,7 @@ def collect_kpis(session: Session, period: Period, *, as_of: date | None = None)
         "literacy": literacy_outcomes(session, period),
         "interest": interest_by_batch(session, period),
         "overdue": overdue_steps(session, as_of or period.end),
+        "steps_office": steps_by_office(session, as_of or period.end),
     }
 
 

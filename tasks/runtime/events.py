@@ -46,6 +46,12 @@ def queue_event(session: Session, spec: EventSpec) -> None:
     session.info.setdefault(_PENDING, []).append(spec)
 
 
+def discard_pending(session: Session) -> int:
+    """Forget the events queued on ``session`` (a command run while no Prefect server answers:
+    the database stays the truth and the maintenance sweep catches up); returns how many."""
+    return len(session.info.pop(_PENDING, []))
+
+
 def emit_now(spec: EventSpec) -> None:
     """Emit one event through Prefect's client; a missing API only logs (the DB stays the truth)."""
     from prefect.events import emit_event

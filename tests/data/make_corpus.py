@@ -23,6 +23,9 @@ from demo.synthetic.common import write_csv
 from demo.synthetic.corpus import IT_HEADERS, PEOPLE, person_row, write_xlsx
 from demo.synthetic.taxcodes import omocode, tax_code
 from demo.synthetic.vacancies import VACANCY_HEADERS
+from tests.data.make_corpus_headers import build_header_files
+from tests.data.make_corpus_people import build_people_files
+from tests.data.make_vacancy_corpus import build_vacancy_files
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -82,10 +85,10 @@ def build() -> None:
     write_csv(CORPUS / "02_ambito_utf8_bom.csv", IT_HEADERS, rows, encoding="utf-8-sig")
     expect(
         "02_ambito_utf8_bom.csv",
-        accepted=5,
-        rejected=1,
+        accepted=6,
+        rejected=0,
         sender="AMBITO-BG",
-        note="UTF-8 BOM; Milano is not served by a CPI of Bergamo",
+        note="UTF-8 BOM; Milano (outside the province) is accepted and waits for a CPI",
     )
 
     # 3. XLSX with a title block (merged), real dates, phones typed as numbers.
@@ -113,9 +116,9 @@ def build() -> None:
     )
     expect(
         "03_caritas_title_block.xlsx",
-        accepted=5,
-        rejected=2,
-        note="title rows; number phones (one lost its 0); a missing surname",
+        accepted=6,
+        rejected=1,
+        note="title rows; number phones (one lost its 0, read back); a missing surname",
     )
 
     # 4. XLSX with a two-level merged header: group cells over sub-headers.
@@ -173,7 +176,12 @@ def build() -> None:
         [*IT_HEADERS[:9], "Nome"],
         [[*person_row(i)[:9], "Suor Anna"] for i in range(3)],
     )
-    expect("07_duplicated_header.csv", error="compare due volte", note="'Nome' twice: rejected as ambiguous")
+    expect(
+        "07_duplicated_header.csv",
+        accepted=3,
+        rejected=0,
+        note="'Nome' twice (the person's, then the operator's): the second is given_names_secondary, unused",
+    )
 
     # 8. Tab-separated UTF-8 (copied from a web form).
     write_csv(
@@ -211,10 +219,10 @@ def build() -> None:
     (CORPUS / "10_portal_api.json").write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
     expect(
         "10_portal_api.json",
-        accepted=3,
-        rejected=1,
+        accepted=4,
+        rejected=0,
         sender="ASSOC-RIFUGIATI-BG",
-        note="JSON list, English keys, languages as a list; phone '12' rejected",
+        note="JSON list, English keys, languages as a list; phone '12' dropped with a warning",
     )
 
     # 11. English headers, comma separator, ISO dates, quoted cells with commas.
@@ -327,8 +335,8 @@ def build() -> None:
 
     # 13. Temporary numeric tax codes (protection applicants) and an omocode.
     rows = [person_row(i) for i in range(3)]
-    rows[0][5] = "12345678901"
-    rows[1][5] = "98765432109"
+    rows[0][5] = "12345678903"
+    rows[1][5] = "98765432103"
     rows[2][5] = omocode(tax_code(*PEOPLE[2][:5]), 1).lower()
     write_csv(CORPUS / "13_temporary_tax_codes.csv", IT_HEADERS, rows)
     expect(
@@ -430,9 +438,9 @@ def build() -> None:
         "18_vacancies_confindustria.xlsx",
         kind="vacancy",
         sender="CONFINDUSTRIA-BG",
-        accepted=3,
-        rejected=2,
-        note="unknown company code; 'tanti' positions",
+        accepted=4,
+        rejected=1,
+        note="an unknown company code waits for the coordinators; 'tanti' positions",
     )
 
     # 19. Vacancies as cp1252 CSV, one unknown licence.
@@ -477,11 +485,15 @@ def build() -> None:
     )
     expect(
         "22_no_header.csv",
-        error="intestazione non trovata",
-        note="one 'Cognome e nome' column: the header is not recognised",
+        error="manca la colonna obbligatoria «Cognome»",
+        note="one 'Cognome e nome' column: surname and name are named as missing, on header row 1",
     )
     (CORPUS / "23_binary_junk.csv").write_bytes(b"Cognome;Nome;Comune\r\n" + bytes(range(256)) * 4)
     expect("23_binary_junk.csv", error="dati binari", note="binary bytes (NUL) in a .csv")
+
+    build_header_files(CORPUS, expect)  # 60-69: headers and consent (issue 17)
+    build_people_files(CORPUS, expect)  # 70-74: phones, names, tax codes (issue 17)
+    build_vacancy_files(CORPUS, expect)  # 50-55: vacancies naming companies (issue 17)
 
     (HERE / "expected.yaml").write_text(
         "# Written by make_corpus.py: what the importer must make of each file in corpus/.\n"

@@ -182,8 +182,8 @@ REFERRAL = Scenario(
     _referral,
     "flows.referral",
     "referral",
-    # the sweep schedules the two accepted cases' intake
-    final={"intake_scheduled": 2, "duplicate": 1, "rejected": 1},
+    # the sweep schedules the two accepted cases' intake; Milano waits for a CPI (coordinators)
+    final={"intake_scheduled": 2, "duplicate": 1, "rejected": 1, "referred": 1},
     mails={"referral_ack": 1, "import_errors": 1, "duplicate_notice": 1},
 )
 INTAKE = Scenario(
@@ -399,7 +399,7 @@ def _stranded(session: Session) -> list[str]:
     out = []
     for case in session.exec(select(Case)).all():
         waits = (
-            (case.state is State.REFERRED and case.id not in reviews)
+            (case.state is State.REFERRED and case.id not in reviews and case.next_step != "assign_office")
             or case.state in (State.ACCEPTED, State.INTAKE_DONE)
             or (case.state is State.LITERACY and case.id in closed and case.id not in open_)
             or (case.state is State.DISPATCHED and not batches)

@@ -21,6 +21,7 @@ from models.exchange import DispatchBatch, Interest, Match, Outcome, Vacancy
 from models.ops import ImportRow, Outbox
 from tasks.mail.smtp_sink import MailSink
 from tests.factories import SHAREABLE, make_case, seed_partners
+from tests.invariants import assert_no_dead_ends
 
 HEADER = (
     "Cognome;Nome;Data di nascita;Sesso;Luogo di nascita;Cittadinanza;Codice fiscale;Cellulare;E-mail;"
@@ -52,6 +53,12 @@ def _events(session: Session, case: Case) -> list[tuple[str | None, str]]:
     return [(r.from_state.value if r.from_state else None, r.to_state.value) for r in rows]
 
 
+def _no_dead_ends(engine: Engine) -> None:
+    """After every stage flow: each open case has a next step, an owner and a due date."""
+    with Session(engine) as s:
+        assert_no_dead_ends(s)
+
+
 def test_referral_flow_validates_dedups_accepts_and_acknowledges(
     engine: Engine, mail: MailSink, tmp_path: Path
 ) -> None:
@@ -60,22 +67,23 @@ def test_referral_flow_validates_dedups_accepts_and_acknowledges(
     path = tmp_path / "segnalazioni.csv"
     path.write_bytes(("\r\n".join([HEADER, *ROWS]) + "\r\n").encode("utf-8-sig"))
     result = referral(str(path), "CARITAS-BG")
-    assert result["rows_accepted"] == 4 and result["rows_rejected"] == 4
+    assert result["rows_accepted"] == 5 and result["rows_rejected"] == 3
     assert result["merged"] == 1  # the Cyrillic row is the same person as row 1
     with Session(engine, expire_on_commit=False) as s:
         states = sorted(c.state.value for c in s.exec(select(Case)).all())
-        assert states == ["accepted", "accepted", "duplicate", "rejected"]  # Verdi: no privacy consent
+        # Verdi: no privacy consent; Bianchi (Milano) waits for a CPI (tests/flows/test_office_queue.py)
+        assert states == ["accepted", "accepted", "duplicate", "referred", "rejected"]
         errors = {r.row_number: r.errors for r in s.exec(select(ImportRow)).all()}
-        assert set(errors) == {5, 6, 7, 8}  # file line numbers, header = line 1
+        assert set(errors) == {5, 6, 7}  # file line numbers, header = line 1
         assert errors[5][0]["column"] == "Nome"
         assert "data" in errors[6][0]["reason"] or "non riconosciuta" in errors[6][0]["reason"]
         assert any(e["column"] == "E-mail" for e in errors[7])
-        assert errors[8][0]["column"] == "Comune di residenza" and "Bergamo" in errors[8][0]["reason"]
         albino = s.exec(select(Case).where(Case.office_code == "CPI-ALB")).one()
         assert _events(s, albino) == [(None, "referred"), ("referred", "accepted")]
         kinds = sorted(o.kind for o in s.exec(select(Outbox)).all())
     assert kinds == ["duplicate_notice", "import_errors", "referral_ack"]
     assert sorted(m.kind for m in mail.messages) == kinds
+    _no_dead_ends(engine)
     again = referral(str(path), "CARITAS-BG")
     assert again["already_imported"] is True
 
@@ -100,6 +108,7 @@ def test_intake_flow_schedules_by_capacity_and_notifies(engine: Engine, mail: Ma
     assert "7 persone segnalate" in str(digest.message["Subject"])
     body = digest.message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert all(code in body for code in codes)
+    _no_dead_ends(engine)
     assert intake(office=OfficeCode("CPI-LOV"), as_of=date(2026, 8, 24))["scheduled"] == {}  # idempotent
 
 
@@ -189,6 +198,7 @@ def test_intake_form_routes_by_literacy_threshold(engine: Engine, mail: MailSink
         assert s.get(Case, high.id).state is State.PROFILE_READY  # type: ignore[union-attr]
         profile = s.exec(select(Profile).where(Profile.case_id == high.id)).one()
         assert profile.italian is Cefr.B1 and profile.occupations == ["7212"]
+    _no_dead_ends(engine)
 
 
 def test_literacy_flows_enrol_with_consent_and_reassess(engine: Engine, mail: MailSink) -> None:
@@ -205,6 +215,10 @@ def test_literacy_flows_enrol_with_consent_and_reassess(engine: Engine, mail: Ma
         no = make_case(s, state=State.LITERACY, profile={"italian": Cefr.A1})
     assert literacy()["requested"] == {"CPIA-BG": 1}  # the case without CPIA consent is not shared
     assert [m.kind for m in mail.messages] == ["cpia_enrolment_request"]
+    _no_dead_ends(engine)
+    with Session(engine) as s:  # the CPIA reports the course; the CPI asks the other person's consent
+        steps = {c.code: (c.next_step, c.owner) for c in s.exec(select(Case)).all()}
+    assert steps == {yes.code: ("literacy_course", "CPIA-BG"), no.code: ("ask_consent_cpia", "CPI-BG")}
     level = {k: "A2" for k in ("listening", "reading", "interaction", "production", "writing")}
     box: dict[str, Any] = {"answers": [{"results": [{"case_code": yes.code, "outcome": "passed", **level}]}]}
     operator = threading.Thread(target=_resume_when_paused, args=(box["answers"][0], box))
@@ -212,6 +226,7 @@ def test_literacy_flows_enrol_with_consent_and_reassess(engine: Engine, mail: Ma
     result = literacy_outcomes()
     operator.join(timeout=60)
     assert result["recorded"] == 1
+    _no_dead_ends(engine)
     with Session(engine, expire_on_commit=False) as s:
         assert s.get(Case, yes.id).state is State.LITERACY  # type: ignore[union-attr]  # routing is the next step
     routed = reassessment()
@@ -221,6 +236,7 @@ def test_literacy_flows_enrol_with_consent_and_reassess(engine: Engine, mail: Ma
         assert s.get(Case, yes.id).state is State.PROFILE_READY  # type: ignore[union-attr]
         assert s.get(Case, no.id).state is State.LITERACY  # type: ignore[union-attr]
         assert s.exec(select(Enrollment).where(Enrollment.case_id == yes.id)).one().outcome == "passed"
+    _no_dead_ends(engine)
 
 
 def test_dispatch_flow_sends_only_consenting_profiles(engine: Engine, mail: MailSink) -> None:
@@ -246,6 +262,7 @@ def test_dispatch_flow_sends_only_consenting_profiles(engine: Engine, mail: Mail
     raw = message.raw.decode("utf-8", errors="replace")
     assert ok.code in raw and no.code not in raw and "Rossi" not in raw  # profiles, not people
     assert ".xlsx" in raw
+    _no_dead_ends(engine)
 
 
 def test_dispatch_flow_splits_a_backlog_into_batches_of_the_set_size(
@@ -269,6 +286,7 @@ def test_dispatch_flow_splits_a_backlog_into_batches_of_the_set_size(
     bodies = [m.raw.decode("utf-8", errors="replace") for m in mail.messages]
     for code in (c.code for c in cases):  # each profile in exactly one email
         assert sum(code in body for body in bodies) == 1, code
+    _no_dead_ends(engine)
     assert dispatch(as_of=date(2026, 11, 30), batch_code="DSP-20261130-01")["profiles"] == 0  # rerun: no-op
     assert len(mail.messages) == 3
 
@@ -303,6 +321,7 @@ def test_interest_flow_moves_cases_and_releases_contacts_only_with_consent(
     releases = [m for m in mail.messages if m.kind == "contact_release"]
     assert len(releases) == 1 and a.code in releases[0].raw.decode("utf-8", errors="replace")
     assert {m.kind for m in mail.messages} >= {"interest_notice", "contact_release"}
+    _no_dead_ends(engine)
 
 
 def test_vacancies_and_matching_flows_store_explained_shortlists(
@@ -334,11 +353,14 @@ def test_vacancies_and_matching_flows_store_explained_shortlists(
     path = tmp_path / "posizioni.xlsx"
     wb.save(path)
     result = vacancies(str(path))
-    assert result["accepted"] == 1 and result["rejected"] == 1 and result["emails"]["sent"] == 1
-    (report,) = mail.messages  # the rejected row goes back to Confindustria: row, column, reason
-    assert report.kind == "import_errors" and report.rcpt_tos == ("lavoro@confindustria-bergamo.example",)
+    assert (result["accepted"], result["rejected"], result["awaiting_company"]) == (2, 0, 1)
+    assert result["emails"]["sent"] == 1
+    (report,) = mail.messages  # the unknown company waits; Confindustria is asked which it is
+    assert report.kind == "vacancy_company_unknown"
+    assert report.rcpt_tos == ("lavoro@confindustria-bergamo.example",)
     text = report.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "posizioni.xlsx" in text and "AZIENDA-IGNOTA" in text and "non associata a Confindustria" in text
+    assert "posizioni.xlsx" in text and "AZIENDA-IGNOTA" in text and "non registrato" in text
+    _no_dead_ends(engine)
     box: dict[str, Any] = {}
     operator = threading.Thread(target=_approve_all, args=(box,))
     operator.start()
@@ -346,12 +368,13 @@ def test_vacancies_and_matching_flows_store_explained_shortlists(
     operator.join(timeout=60)
     assert shortlist["vacancies"] == 1 and shortlist["matches"] >= 1 and shortlist["shortlists"] == 1
     with Session(engine, expire_on_commit=False) as s:
-        vacancy = s.exec(select(Vacancy)).one()
+        vacancy = s.exec(select(Vacancy).where(Vacancy.company_code == "COMP-OFFICINE-VALSERIANA")).one()
         assert vacancy.occupation_code == "7212"
         best = s.exec(select(Match).order_by(col(Match.rank))).first()
         assert best is not None and best.case_id == welder.id and "7212" in best.explanation
         assert best.approved is True
-    assert [m.kind for m in mail.messages] == ["import_errors", "vacancy_shortlist"]
+    assert [m.kind for m in mail.messages] == ["vacancy_company_unknown", "vacancy_shortlist"]
+    _no_dead_ends(engine)
 
 
 def test_outcomes_flow_hires_and_routes_unpicked_profiles_to_policy(
@@ -384,6 +407,7 @@ def test_outcomes_flow_hires_and_routes_unpicked_profiles_to_policy(
         assert s.get(Case, hired.id).state is State.HIRED  # type: ignore[union-attr]
         assert s.get(Case, idle.id).state is State.POLICY  # type: ignore[union-attr]
         assert {o.kind.value for o in s.exec(select(Outcome)).all()} == {"hired", "policy"}
+    _no_dead_ends(engine)
 
 
 def test_reports_and_maintenance_flows(engine: Engine, mail: MailSink) -> None:
@@ -395,5 +419,7 @@ def test_reports_and_maintenance_flows(engine: Engine, mail: MailSink) -> None:
         make_case(s, state=State.ACCEPTED, office="CPI-CLU")
         make_case(s, state=State.HIRED)
     assert maintenance(as_of=date(2026, 12, 1))["scheduled"] == 1  # the sweep catches what a trigger missed
+    _no_dead_ends(engine)
     counts = reports()
     assert counts == {"intake_scheduled": 1, "hired": 1}
+    _no_dead_ends(engine)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from models.ops import Outbox
-from tasks.mail import formatting as fmt
 from tasks.mail.message import MailAttachment, build_message, format_address, sanitize_header
 from tasks.mail.templates import KINDS, TEMPLATES_DIR, TemplateContextError, render_email
 
@@ -30,6 +29,7 @@ FULL: dict[str, dict[str, Any]] = {
         "received_at": datetime(2026, 11, 2, 10, 0),
         "contact_email": "incontro@provincia.bergamo.example",
     },
+    "consent_reminder": {"file_name": "lista.csv", "case_codes": ["BG-2026-000101", "BG-2026-000102"]},
     "duplicate_notice": {
         "case_code": "BG-2026-000007",
         "existing_office": "CPI Treviglio",
@@ -117,6 +117,13 @@ FULL: dict[str, dict[str, Any]] = {
         "generated_at": datetime(2026, 12, 2, 8, 0),
         "occupation": "Magazziniere (8.1.3)",
         "policy_hint": False,
+    },
+    "vacancy_company_unknown": {
+        "file_name": "posizioni_dicembre.xlsx",
+        "rows": [{"row": 4, "vacancy_code": "VAC-0007-0004", "title": "Addetto pressa", "reason": "non associata"}],
+        "sender_name": "Confindustria Bergamo",
+        "contact_email": "coordinamento.incontro@provincia.bergamo.example",
+        "unused_columns": ["Note interne"],
     },
     "import_errors": {
         "file_name": "vacancies.csv",
@@ -267,10 +274,8 @@ def test_other_golden_facts() -> None:
         "(BG-2026-000101, BG-2026-000102, BG-2026-000103 e altre 1)"
     )
     assert "caso BG-2026-000104: martedì 1 dicembre 2026, ore 10:30" in ref.text
-    one = {
-        **FULL["intake_appointment_referrer"],
-        "appointments": FULL["intake_appointment_referrer"]["appointments"][:1],
-    }
+    digest = FULL["intake_appointment_referrer"]
+    one = {**digest, "appointments": digest["appointments"][:1]}
     single = render_email("intake_appointment_referrer", "it", one)
     assert single.subject == "Caso BG-2026-000101: colloquio al Centro per l'Impiego il 30/11/2026 09:45"
     assert "per la persona che avete segnalato" in single.text
@@ -303,6 +308,7 @@ GOLDEN: dict[tuple[str, str], tuple[list[str], list[str]]] = {
             "BG-2026-000007",
         ],
     ),
+    ("consent_reminder", "it"): (["Consensi da raccogliere", "lista.csv"], ["BG-2026-000102", "Consenso privacy"]),
     ("duplicate_notice", "it"): (
         ["BG-2026-000007", "già in carico"],
         ["BG-2026-000007", "CPI Treviglio", "+39 0363 000000", "cpi.treviglio@example.org"],
@@ -369,6 +375,10 @@ GOLDEN: dict[tuple[str, str], tuple[list[str], list[str]]] = {
     ("vacancy_shortlist", "it"): (
         ["VAC-2026-0031", "1 caso"],
         ["Magazziniere", "Logistica Srl", "BG-2026-000101", "0,87", "patente B, zona"],
+    ),
+    ("vacancy_company_unknown", "it"): (
+        ["1 azienda non riconosciuta"],
+        ["VAC-0007-0004", "Addetto pressa", "Note interne"],
     ),
     ("import_errors", "it"): (
         ["1 riga"],
@@ -470,24 +480,6 @@ def test_missing_required_key_names_kind_and_key() -> None:
         render_email("intake_appointment_candidate", "it", context)
     with pytest.raises(TemplateContextError, match="unknown email kind"):
         render_email("no_such_kind", "it", {})
-
-
-def test_datetime_formatting() -> None:
-    assert fmt.format_datetime_long(WHEN) == "lunedì 30 novembre 2026, ore 09:45"
-    assert fmt.format_datetime_long(WHEN, "en") == "Monday 30 November 2026, 09:45"
-    assert fmt.format_datetime_long("2026-11-30T09:45:00", "it") == "lunedì 30 novembre 2026, ore 09:45"
-    # Babel/CLDR: "р." kept on the year by a narrow no-break space; Ukrainian groups thousands with a no-break space
-    dates = [fmt.format_date_long(date(2026, 5, 1), lang) for lang in ("it", "en", "uk")]
-    assert dates == ["venerdì 1 maggio 2026", "Friday 1 May 2026", "пʼятниця, 1 травня 2026\u202fр."]
-    assert fmt.format_datetime_long(datetime(2026, 1, 10, 18, 5), "uk") == "субота, 10 січня 2026\u202fр., о 18:05"
-    assert fmt.format_datetime_long(datetime(2026, 7, 1, 22, 15, tzinfo=UTC)) == "giovedì 2 luglio 2026, ore 00:15"
-    months = [fmt.format_month("2026-11", lang) for lang in ("it", "en", "uk")] + [fmt.format_month("2026-13")]
-    assert months == ["novembre 2026", "November 2026", "листопад 2026\u202fр.", "2026-13"]
-    numbers = [fmt.format_number(1234.5), fmt.format_number(1234.5, "en"), fmt.format_number(-1234567, "uk")]
-    assert numbers == ["1.234,5", "1,234.5", "-1\xa0234\xa0567"]
-    rounded = [fmt.format_number(v, digits=d) for v, d in ((87.3, 2), (12.0, 2), (10.0, 0), (0.153, 1))]
-    assert rounded == ["87,3", "12", "10", "0,2"]
-    assert [fmt.format_percent(0.153), fmt.format_percent(0.153, "en")] == ["15,3%", "15.3%"]
 
 
 def test_sanitize_header() -> None:

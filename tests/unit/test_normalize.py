@@ -148,7 +148,8 @@ def test_normalize_email(raw: str | None, expected: str | None) -> None:
         ("rssmra85t10a562s", "RSSMRA85T10A562S"),
         ("RSS MRA 85T10 A562S", "RSSMRA85T10A562S"),
         ("RSSMRA85T10A562X", None),  # wrong check character
-        ("12345678901", "12345678901"),  # temporary numeric code
+        ("12345678903", "12345678903"),  # temporary numeric code
+        ("12345678901", None),  # ... with a wrong check digit
         ("1234567890", None),
         ("RSSMRA85T10A562", None),
         ("", None),

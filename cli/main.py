@@ -275,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.vacancies import register as register_vacancies
 
     register_vacancies(sub)
+    from cli.check_file import register as register_check_file
+
+    register_check_file(sub)
     return parser
 
 

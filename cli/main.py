@@ -30,7 +30,8 @@ class CliError(Exception):
     """A user error: printed as one Italian line, exit code 2."""
 
 
-def _out(text: str = "") -> None:
+def out(text: str = "") -> None:
+    """One line on standard output (every ``incontro`` command prints through here)."""
     sys.stdout.write(text + "\n")
 
 
@@ -61,12 +62,12 @@ def cmd_cases(args: argparse.Namespace) -> int:
     from tasks.core.next_steps import step_label
     from tasks.mail.formatting import state_label
 
-    _out(f"{'pratica':<16} {'stato':<26} {'CPI':<8} {'scadenza':<10} prossimo passo")
+    out(f"{'pratica':<16} {'stato':<26} {'CPI':<8} {'scadenza':<10} prossimo passo")
     for c in cases:
         due = c.next_due.strftime("%d/%m/%Y") if c.next_due else "—"
         step = step_label(c.next_step) if c.next_step else "—"
-        _out(f"{c.code:<16} {state_label(c.state):<26} {c.office_code or '—':<8} {due:<10} {step}")
-    _out(f"({len(cases)} pratiche)")
+        out(f"{c.code:<16} {state_label(c.state):<26} {c.office_code or '—':<8} {due:<10} {step}")
+    out(f"({len(cases)} pratiche)")
     return 0
 
 
@@ -82,11 +83,11 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         if case is None:
             raise CliError(f"pratica {args.case} inesistente")
         events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))).all()
-    _out(f"Pratica {case.code} · stato {case.state.value} · CPI {case.office_code or '—'}")
+    out(f"Pratica {case.code} · stato {case.state.value} · CPI {case.office_code or '—'}")
     for e in events:
         when = e.at.astimezone().strftime("%d/%m/%Y %H:%M")
         before = e.from_state.value if e.from_state else "—"
-        _out(f"  {when}  {before:>16} → {e.to_state.value:<16} {e.actor:<16} {e.reason or ''}")
+        out(f"  {when}  {before:>16} → {e.to_state.value:<16} {e.actor:<16} {e.reason or ''}")
     return 0
 
 
@@ -117,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "(enti, CPI) e i codici pratica esatti, senza spazi né a capo"
             ) from None
         raise
-    _out(f"avviata {args.stage}: flow run {run_id}")
+    out(f"avviata {args.stage}: flow run {run_id}")
     return 0
 
 
@@ -151,8 +152,8 @@ def cmd_forms(_args: argparse.Namespace) -> int:
     runs = paused_runs()
     for r in runs:
         codes = [row.get("case_code", "?") for row in form_inputs(r.id)]
-        _out(f"{r.id}  {r.name:<24} {len(codes):>3} pratiche: {', '.join(codes[:6])}{' …' if len(codes) > 6 else ''}")
-    _out(f"({len(runs)} moduli in attesa)")
+        out(f"{r.id}  {r.name:<24} {len(codes):>3} pratiche: {', '.join(codes[:6])}{' …' if len(codes) > 6 else ''}")
+    out(f"({len(runs)} moduli in attesa)")
     return 0
 
 
@@ -176,14 +177,20 @@ def cmd_answer(args: argparse.Namespace) -> int:
     except FormRefused as exc:
         raise CliError(f"risposta rifiutata dal server (non corrisponde al modulo): {exc}") from None
     _record_answer(args.run_id)
-    _out(f"modulo {args.run_id} inviato")
+    out(f"modulo {args.run_id} inviato")
     return 0
 
 
-def _actor() -> str:
+def actor_name(option: str | None = None) -> str:
+    """Who acts, for the audit: ``--actor`` when given, else the operating-system user."""
     import getpass
 
-    return getpass.getuser()
+    if option and option.strip():
+        return option.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise CliError("utente del sistema non determinabile: indicare --actor NOME") from None
 
 
 def _record_answer(run_id: str) -> None:
@@ -194,7 +201,7 @@ def _record_answer(run_id: str) -> None:
     from tasks.runtime.db import get_engine
 
     with Session(get_engine()) as session:
-        audit_read(session, actor=_actor(), case_code=None, purpose=f"modulo {run_id}", action="form_answer")
+        audit_read(session, actor=actor_name(), case_code=None, purpose=f"modulo {run_id}", action="form_answer")
         session.commit()
 
 

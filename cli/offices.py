@@ -9,26 +9,10 @@ case management system, then assigns the office here.
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 
-from cli.main import CliError
+from cli.main import CliError, actor_name, out
 
 LIST_LIMIT = 200
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _actor(option: str | None) -> str:
-    """Who assigns: --actor, else the operating-system user."""
-    if option and option.strip():
-        return option.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        raise CliError("utente del sistema non determinabile: indicare --actor NOME") from None
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -42,13 +26,13 @@ def cmd_queue(args: argparse.Namespace) -> int:
         raise CliError("--limit deve essere almeno 1")
     with Session(get_engine()) as session:
         rows = waiting_for_office(session, limit=args.limit)
-    _out(f"{'pratica':<16} {'entro il':<10}  motivo")
+    out(f"{'pratica':<16} {'entro il':<10}  motivo")
     for r in rows:
         due = r.due.strftime("%d/%m/%Y") if r.due else "—"
-        _out(f"{r.code:<16} {due:<10}  {r.label}")
-    _out(f"({len(rows)} pratiche in attesa di un CPI)")
+        out(f"{r.code:<16} {due:<10}  {r.label}")
+    out(f"({len(rows)} pratiche in attesa di un CPI)")
     if rows:
-        _out("Per assegnare: incontro assign-office <pratica> --office CPI-XX")
+        out("Per assegnare: incontro assign-office <pratica> --office CPI-XX")
     return 0
 
 
@@ -74,7 +58,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from tasks.runtime.events import discard_pending
 
     office = _office(args.office)
-    actor = _actor(args.actor)
+    actor = actor_name(args.actor)
     online = _announce_ready()
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
@@ -86,11 +70,11 @@ def cmd_assign(args: argparse.Namespace) -> int:
             discard_pending(session)  # nobody to tell: the sweep schedules accepted cases anyway
         session.commit()
     if reached is State.ACCEPTED:
-        _out(f"pratica {args.case} assegnata a {office} e accettata, registrato a nome di {actor}.")
+        out(f"pratica {args.case} assegnata a {office} e accettata, registrato a nome di {actor}.")
         when = "a breve" if online else "al prossimo giro di controllo (entro 5 minuti dal ritorno del server Prefect)"
-        _out(f"Il colloquio di presa in carico sarà programmato {when}.")
+        out(f"Il colloquio di presa in carico sarà programmato {when}.")
     else:
-        _out(f"pratica {args.case} scartata: manca il consenso al trattamento dei dati (CPI {office} registrato).")
+        out(f"pratica {args.case} scartata: manca il consenso al trattamento dei dati (CPI {office} registrato).")
     return 0
 
 

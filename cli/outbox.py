@@ -8,17 +8,11 @@ the queue with the same Message-ID and writes an audit row each (docs/ARCHITECTU
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from datetime import datetime
 
-from cli.main import CliError
+from cli.main import CliError, actor_name, out
 
 LIST_LIMIT = 200
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
 
 
 def _when(moment: datetime | None) -> str:
@@ -79,27 +73,27 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows = list(reversed(session.exec(query.limit(args.limit + 1)).all()))
         outages = down_relays(session)
     for relay in outages:
-        _out(
+        out(
             f"Attenzione: il server di posta {relay.relay} non risponde dal {_when(relay.down_since)} "
             f"({relay.failed_probes} tentativi di connessione). Le email in attesa partiranno al suo "
             "ritorno, senza consumare tentativi."
         )
     more = len(rows) > args.limit
     rows = rows[-args.limit :]
-    _out(
+    out(
         f"{'n.':>5} {'tipo':<30} {'pratica':<15} {'destinatario':<16} {'stato':<12} {'tent.':>5} "
         f"{'creata':<16} {'ultimo invio':<16} motivo"
     )
     for r in rows:
-        _out(
+        out(
             f"{r.id:>5} {r.kind:<30} {r.case_code or '—':<15} {_recipient(r.recipient_code, r.kind):<16} "
             f"{STATUS_LABELS[r.status]:<12} {r.attempts:>5} {_when(r.created_at):<16} "
             f"{_when(r.sent_at or r.sending_at):<16} {reason_label(r)}"
         )
-    _out(f"({len(rows)} email{'; ce ne sono altre più vecchie: aumentare --limit' if more else ''})")
+    out(f"({len(rows)} email{'; ce ne sono altre più vecchie: aumentare --limit' if more else ''})")
     failed = [r for r in rows if r.status == OutboxStatus.FAILED]
     if failed:
-        _out("Per i dettagli: incontro outbox show <n.>; per rispedire: incontro outbox resend <n.> …")
+        out("Per i dettagli: incontro outbox show <n.>; per rispedire: incontro outbox resend <n.> …")
     return 0
 
 
@@ -140,23 +134,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("errore tecnico", public_text(row, row.last_error) or "—"),
         ("risposta del server", public_text(row, row.server_reply) or "—"),
     ]
-    _out(f"Email n. {row.id}")
+    out(f"Email n. {row.id}")
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        _out(f"  {name + ':':<{width + 1}} {value}")
+        out(f"  {name + ':':<{width + 1}} {value}")
     if row.status == OutboxStatus.FAILED:
-        _out(f"Per rimetterla in coda: incontro outbox resend {row.id}")
+        out(f"Per rimetterla in coda: incontro outbox resend {row.id}")
     return 0
-
-
-def _actor(option: str | None) -> str:
-    """Who resends: --actor, else the operating-system user."""
-    if option and option.strip():
-        return option.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        raise CliError("utente del sistema non determinabile: indicare --actor NOME") from None
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
@@ -170,7 +154,7 @@ def cmd_resend(args: argparse.Namespace) -> int:
     if bool(ids) == bool(args.kind):
         raise CliError("indicare i numeri delle email (incontro outbox resend 12 15) oppure --kind TIPO, non entrambi")
     _check_kind(args.kind)
-    actor = _actor(args.actor)
+    actor = actor_name(args.actor)
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             result = resend_failed(session, actor=actor, ids=ids, kind=args.kind)
@@ -179,18 +163,18 @@ def cmd_resend(args: argparse.Namespace) -> int:
             raise CliError(f"nessuna email rimessa in coda: {exc}") from None
         session.commit()
     if not result.requeued:
-        _out(f"nessuna email non riuscita di tipo {args.kind}: niente da rispedire")
+        out(f"nessuna email non riuscita di tipo {args.kind}: niente da rispedire")
         return 0
     numbers = ", ".join(str(r.id) for r in result.requeued)
-    _out(f"{len(result.requeued)} email rimesse in coda (n. {numbers}), registrato a nome di {actor}.")
-    _out("Partiranno al prossimo svuotamento della coda (entro 5 minuti), con lo stesso Message-ID del primo invio.")
+    out(f"{len(result.requeued)} email rimesse in coda (n. {numbers}), registrato a nome di {actor}.")
+    out("Partiranno al prossimo svuotamento della coda (entro 5 minuti), con lo stesso Message-ID del primo invio.")
     if result.uncertain:
-        _out(
+        out(
             f"Attenzione: esito incerto per {result.uncertain} di queste; chi le avesse già ricevute "
             "riconosce il doppione dal Message-ID."
         )
     if result.readdressed:
-        _out(f"{result.readdressed} indirizzi aggiornati dall'anagrafica dei partner.")
+        out(f"{result.readdressed} indirizzi aggiornati dall'anagrafica dei partner.")
     return 0
 
 

@@ -8,20 +8,16 @@ code, states and steps in Italian words and the owner's organisation name, never
 from __future__ import annotations
 
 import argparse
-import sys
 
 from sqlmodel import Session, select
 
+from cli.main import out
 from models import clock
 from models.cases import Case
 from models.people import Organisation
 from tasks.core.calendar import business_days_between
 from tasks.core.next_steps import missing_parts, overdue_cases, owner_label, step_label, stuck_cases
 from tasks.mail.formatting import state_label
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
 
 
 def _of_office(cases: list[Case], office: str | None) -> list[Case]:
@@ -31,13 +27,13 @@ def _of_office(cases: list[Case], office: str | None) -> list[Case]:
 def print_stuck(session: Session, *, office: str | None, limit: int) -> int:
     """The open cases without a next step, an owner or a due date; returns how many."""
     cases = _of_office(stuck_cases(session), office)
-    _out(f"Pratiche aperte senza prossimo passo, responsabile o scadenza: {len(cases)}")
+    out(f"Pratiche aperte senza prossimo passo, responsabile o scadenza: {len(cases)}")
     if cases:
-        _out(f"{'pratica':<16} {'stato':<26} {'CPI':<8} manca")
+        out(f"{'pratica':<16} {'stato':<26} {'CPI':<8} manca")
     for c in cases[:limit]:
-        _out(f"{c.code:<16} {state_label(c.state):<26} {c.office_code or '—':<8} {', '.join(missing_parts(c))}")
+        out(f"{c.code:<16} {state_label(c.state):<26} {c.office_code or '—':<8} {', '.join(missing_parts(c))}")
     if len(cases) > limit:
-        _out(f"(prime {limit}; altre {len(cases) - limit} con --limit)")
+        out(f"(prime {limit}; altre {len(cases) - limit} con --limit)")
     return len(cases)
 
 
@@ -46,18 +42,18 @@ def print_overdue(session: Session, *, office: str | None, limit: int) -> int:
     today = clock.today()
     cases = _of_office(overdue_cases(session, today), office)
     names = dict(session.exec(select(Organisation.code, Organisation.name)).all())
-    _out(f"Pratiche con il prossimo passo scaduto al {today:%d/%m/%Y}: {len(cases)}")
+    out(f"Pratiche con il prossimo passo scaduto al {today:%d/%m/%Y}: {len(cases)}")
     if cases:
-        _out(f"{'pratica':<16} {'scadenza':<10} {'ritardo':>7}  {'CPI':<8} prossimo passo · a cura di")
+        out(f"{'pratica':<16} {'scadenza':<10} {'ritardo':>7}  {'CPI':<8} prossimo passo · a cura di")
     for c in cases[:limit]:
         assert c.next_due is not None
         late = business_days_between(c.next_due, today)
-        _out(
+        out(
             f"{c.code:<16} {c.next_due:%d/%m/%Y} {late:>4} gg  {c.office_code or '—':<8} "
             f"{step_label(c.next_step)} · {owner_label(c.owner, names)}"
         )
     if len(cases) > limit:
-        _out(f"(prime {limit}; altre {len(cases) - limit} con --limit)")
+        out(f"(prime {limit}; altre {len(cases) - limit} con --limit)")
     return len(cases)
 
 
@@ -70,6 +66,6 @@ def cmd_next_steps(args: argparse.Namespace, office: str | None) -> int:
             print_stuck(session, office=office, limit=args.limit)
         if args.overdue:
             if args.stuck:
-                _out()
+                out()
             print_overdue(session, office=office, limit=args.limit)
     return 0

@@ -11,16 +11,11 @@ it, when its deadline has passed) and starts the matching of its file again.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from cli.main import CliError
+from cli.main import CliError, actor_name, out
 
 LIST_LIMIT = 200
 _COMPANY_SHOWN = 40  # characters of the company as written, in the queue
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -35,15 +30,15 @@ def cmd_queue(args: argparse.Namespace) -> int:
         raise CliError("--limit deve essere almeno 1")
     with Session(get_engine()) as session:
         rows = waiting_for_company(session, limit=args.limit)
-    _out(f"{'posizione':<16} {'import':>6}  {'scadenza':<10}  {'azienda nel file':<{_COMPANY_SHOWN}}  motivo")
+    out(f"{'posizione':<16} {'import':>6}  {'scadenza':<10}  {'azienda nel file':<{_COMPANY_SHOWN}}  motivo")
     for r in rows:
         due = r.valid_until.strftime("%d/%m/%Y") if r.valid_until else "—"
         company = safe_value(r.company_written)[:_COMPANY_SHOWN] or "—"
         hint = f" (forse: {', '.join(r.suggestions)})" if r.suggestions else ""
-        _out(f"{r.code:<16} {r.import_id or '—':>6}  {due:<10}  {company:<{_COMPANY_SHOWN}}  {r.reason}{hint}")
-    _out(f"({len(rows)} posizioni in attesa dell'azienda)")
+        out(f"{r.code:<16} {r.import_id or '—':>6}  {due:<10}  {company:<{_COMPANY_SHOWN}}  {r.reason}{hint}")
+    out(f"({len(rows)} posizioni in attesa dell'azienda)")
     if rows:
-        _out("Per assegnare: incontro assign-company <posizione> --company COMP-XXX")
+        out("Per assegnare: incontro assign-company <posizione> --company COMP-XXX")
     return 0
 
 
@@ -51,14 +46,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """Assign the member company to a waiting position."""
     from sqlmodel import Session
 
-    from cli.offices import _actor, _announce_ready
+    from cli.offices import _announce_ready
     from models.enums import VacancyStatus
     from tasks.runtime.db import get_engine
     from tasks.runtime.events import discard_pending
     from tasks.vacancies import AssignRefused, assign_company
 
     company = args.company.strip().upper()
-    actor = _actor(args.actor)
+    actor = actor_name(args.actor)
     online = _announce_ready()
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
@@ -70,14 +65,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
             discard_pending(session)
         session.commit()
     if vacancy.status != VacancyStatus.OPEN:
-        _out(f"posizione {vacancy.code} assegnata a {company}, ma chiusa: la scadenza è già passata.")
+        out(f"posizione {vacancy.code} assegnata a {company}, ma chiusa: la scadenza è già passata.")
         return 0
-    _out(f"posizione {vacancy.code} assegnata a {company}, registrato a nome di {actor}.")
+    out(f"posizione {vacancy.code} assegnata a {company}, registrato a nome di {actor}.")
     if online:
-        _out("L'abbinamento con i candidati partirà a breve.")
+        out("L'abbinamento con i candidati partirà a breve.")
     else:
         params = f'{{"import_id": {vacancy.import_file_id or 0}}}'
-        _out(f"Server Prefect non raggiungibile: avviare l'abbinamento con: incontro run matching --params '{params}'")
+        out(f"Server Prefect non raggiungibile: avviare l'abbinamento con: incontro run matching --params '{params}'")
     return 0
 
 

@@ -42,8 +42,8 @@ ALLOWED = (
         (S.POLICY, S.HIRED),
         (S.POLICY, S.DISPATCHED),
     ]
-    + [(s, S.WITHDRAWN) for s in OPEN]
-    + [(s, S.CLOSED) for s in OPEN]
+    + [(s, S.WITHDRAWN) for s in sorted(OPEN)]
+    + [(s, S.CLOSED) for s in sorted(OPEN)]
     + [(s, S.ERASED) for s in State if s is not S.ERASED]
 )
 

@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test serve lint venv clean
+.PHONY: demo simulate test serve lint venv clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,12 +24,18 @@ venv: $(UV)
 demo: venv
 	$(PY) -m demo.run
 
+# 13 weeks on a simulated clock through the stage flows (var/simulate/report.md)
+simulate: venv
+	$(PY) -m demo.simulate --weeks 13
+
 serve: venv
 	$(PY) -m deploy.run_local
 
+# Two workers, whole files each (module and session fixtures stay per file): much of the suite waits
+# on servers and flow processes, so the second core is not idle while the first one waits.
 test: venv
 	$(PY) -m tests.prepare
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: venv
 	$(VENV)/bin/ruff check .

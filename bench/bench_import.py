@@ -9,6 +9,9 @@ Both sides read the same generated file (Excel-Italian CSV: cp1252, ``;``, dd/mm
   person + key + case + referral + consents + history row per accepted row, rejected rows with
   their errors, chunks of ``settings.chunk_size``), committed.
 
+Outside the timed part, as in a flow run: the schema migration, the partners' sync and
+Prefect's own import (a second or two, once per process).
+
 Memory: peak of Python allocations (tracemalloc) of the streaming reader over the whole file,
 and the growth of the process high-water mark (``ru_maxrss``) during the real import. Prefect
 events queued by the import (one per new case) are counted, not emitted: there is no server.
@@ -114,7 +117,7 @@ def reader_peak(path: Path) -> tuple[int, int]:
     return count, peak
 
 
-def real_import(path: Path) -> tuple[float, int, int, int, int]:
+def real_import(path: Path) -> tuple[float, float, int, int, int, int]:
     from sqlmodel import Session
 
     from tasks.core.partners import sync_organisations
@@ -126,20 +129,24 @@ def real_import(path: Path) -> tuple[float, int, int, int, int]:
     with Session(engine) as session:
         sync_organisations(session)
         session.commit()
+    # Loaded in every flow run before an import starts (the progress artifact asks whether it
+    # runs in one): its one-off import time is no part of the rows/s of the ingest.
+    import prefect.context  # noqa: F401
+
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with Session(engine, expire_on_commit=False) as session:
         summary = ingest_referral_file(session, path, "CARITAS-BG")
         events = len(session.info.pop("incontro_pending_events", []))
         session.commit()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
-    return elapsed, summary.accepted_rows, summary.rejected_rows, events, rss_growth
+    return elapsed, cpu, summary.accepted_rows, summary.rejected_rows, events, rss_growth
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     os.environ["INCONTRO_VAR_DIR"] = str(work / "var")
@@ -156,11 +163,14 @@ def main(argv: list[str] | None = None) -> int:
 
     base_s, base_n = baseline(path, work / "baseline.db")
     count, peak = reader_peak(path)
-    real_s, accepted, rejected, events, rss_kb = real_import(path)
+    load = os.getloadavg()[0]
+    real_s, cpu_s, accepted, rejected, events, rss_kb = real_import(path)
     assert base_n == count == accepted + rejected == args.rows, (base_n, count, accepted, rejected)
     base_rate, real_rate = base_n / base_s, args.rows / real_s
     print(f"baseline csv + executemany : {base_rate:10,.0f} rows/s ({base_s:.2f} s)")
     print(f"real import (validated)    : {real_rate:10,.0f} rows/s ({real_s:.2f} s)")
+    # On a shared machine the wall clock counts other processes' turns; the CPU time does not.
+    print(f"real import, CPU time      : {args.rows / cpu_s:10,.0f} rows/s ({cpu_s:.2f} s; load average {load:.1f})")
     print(
         f"ratio real / baseline      : {real_rate / base_rate:10.4f}  (baseline is {base_rate / real_rate:.0f}x faster)"
     )

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 KINDS = {"referral": "segnalazioni", "vacancy": "posizioni aperte"}
-REQUIRED = {"referral": ("family_name", "given_names", "municipality"), "vacancy": ("company", "title")}
-FILE_WARNINGS = {
-    "consent_columns_missing": "nel file mancano le colonne del consenso: i consensi saranno raccolti al colloquio",
-}
+#: The vacancy import's required columns (the referral's are tasks.referral.ingest.REFERRAL_REQUIRED).
+REQUIRED = {"vacancy": ("company", "title")}
 
 
 def register(sub: Any) -> None:
@@ -87,7 +85,7 @@ def _check(path: Path, kind: str, sender: str) -> dict[str, Any]:
         session.commit()
         try:
             import_id, warnings, row_warnings = _ingest(session, path, kind, sender)
-            with open_table(path, kind, required=REQUIRED[kind]) as (_layout, rows):
+            with open_table(path, kind, required=_required(kind)) as (_layout, rows):
                 numbers = [number for number, _ in rows]
         except FileRejected as exc:
             result["file_error"] = str(exc)
@@ -117,11 +115,11 @@ def _ingest(session: Any, path: Path, kind: str, sender: str) -> tuple[int, list
     warnings: list[str] = []
     by_row: dict[int, list[dict[str, str]]] = {}
     if kind == "referral":
-        from tasks.referral.ingest import ingest_referral_file
+        from tasks.referral.ingest import file_warning_label, ingest_referral_file
 
         summary = ingest_referral_file(session, path, sender)
         session.flush()
-        warnings = [FILE_WARNINGS.get(w, w) for w in summary.warnings]
+        warnings = [file_warning_label(w) for w in summary.warnings]
         if summary.unused_columns:
             warnings.append("colonne non usate: " + ", ".join(summary.unused_columns))
         for w in summary.row_warnings:
@@ -134,6 +132,15 @@ def _ingest(session: Any, path: Path, kind: str, sender: str) -> tuple[int, list
         raise FileRejected(f"{path.name}: file non importabile")
     session.flush()
     return import_id, warnings, by_row
+
+
+def _required(kind: str) -> tuple[str, ...]:
+    """The columns the import itself requires (a referral file needs no comune column)."""
+    if kind == "referral":
+        from tasks.referral.ingest import REFERRAL_REQUIRED
+
+        return REFERRAL_REQUIRED
+    return REQUIRED[kind]
 
 
 def _text(name: str, kind: str, result: dict[str, Any]) -> str:

@@ -159,7 +159,14 @@ def cmd_forms(_args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     """Answer a pending form from a JSON file, or accept its pre-filled suggestion (once)."""
-    from tasks.runtime.prefect_api import FormAlreadyAnswered, FormNotWaiting, FormRefused, answer_form, form_inputs
+    from tasks.runtime.prefect_api import (
+        FORM_SCHEMA_TIMEOUT,
+        FormAlreadyAnswered,
+        FormNotWaiting,
+        FormRefused,
+        _form_schema,
+        answer_form,
+    )
 
     if not args.file and not args.defaults:
         raise CliError("indicare --file risposte.json oppure --defaults")
@@ -168,7 +175,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
             answer = json.loads(Path(args.file).read_text(encoding="utf-8"))
         else:
             try:
-                answer = {"results": form_inputs(args.run_id)}
+                answer = form_defaults(json.loads(_form_schema(args.run_id, FORM_SCHEMA_TIMEOUT)))
             except FormNotWaiting:
                 answer = {}  # not paused: answer_form says since when, and by whom if known
         answer_form(args.run_id, answer)
@@ -179,6 +186,13 @@ def cmd_answer(args: argparse.Namespace) -> int:
     _record_answer(args.run_id)
     out(f"modulo {args.run_id} inviato")
     return 0
+
+
+def form_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """What a waiting form proposes, under the form's own field names (``results`` for intake
+    and literacy, ``decisions`` for duplicates, policy and the tavolo, ``vacancies`` for match
+    approval): ``--defaults`` sends exactly this."""
+    return {name: spec["default"] for name, spec in schema.get("properties", {}).items() if "default" in spec}
 
 
 def actor_name(option: str | None = None) -> str:
@@ -237,6 +251,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report(args.month)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """A quarter on a simulated clock in var/simulate/ (demo/simulate.py)."""
+    from demo.simulate import run_cli
+
+    return run_cli(args.weeks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incontro",
@@ -273,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="indicatori del mese / monthly figures")
     p.add_argument("--month", required=True, help="mese, es. 2026-10")
     p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("simulate", help="un trimestre su un orologio simulato / a simulated quarter")
+    p.add_argument("--weeks", type=int, default=13, help="settimane da simulare (13 = un trimestre)")
+    p.set_defaults(fn=cmd_simulate)
     from cli.outbox import register
 
     register(sub)
@@ -285,6 +309,24 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.check_file import register as register_check_file
 
     register_check_file(sub)
+    from cli.duplicates import register as register_duplicates
+
+    register_duplicates(sub)
+    from cli.occupations import register as register_occupations
+
+    register_occupations(sub)
+    from cli.cases import register as register_cases
+
+    register_cases(sub)
+    from cli.followup import register as register_follow_up
+
+    register_follow_up(sub)
+    from cli.users import register as register_users
+
+    register_users(sub)
+    from cli.partners import register as register_partners
+
+    register_partners(sub)
     return parser
 
 
@@ -310,4 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m cli.main` runs this file as __main__; the commands import `cli.main`, a second copy
+    # with its own CliError class. Run that copy's main so every error is caught as an error.
+    from cli.main import main as installed_main
+
+    sys.exit(installed_main())

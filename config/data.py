@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.hours import WEEKDAYS, Closure, OpeningHours, minutes
 from models.enums import OrgKind
 
 CONFIG_DIR: Path = Path(__file__).resolve().parent
@@ -49,7 +50,6 @@ def checked_email(value: str) -> str:
 
 
 _PHONE_RE = re.compile(r"^\+39 [0-9][0-9 ]{5,14}[0-9]$")
-_HOURS_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
 #: An organisation or office code: uppercase words joined by dashes (CARITAS-BG, COMP-GOMMA-ISOLA).
 ORG_CODE = r"^[A-Z0-9]+(-[A-Z0-9]+)*$"
 _ORG_CODE_RE = re.compile(ORG_CODE)
@@ -182,9 +182,11 @@ class Office(_Strict):
     address: str = Field(min_length=1)
     email: Email
     phone: str
-    daily_capacity: int = Field(ge=1, le=50)
-    opening_hours: str
+    #: Appointments: opening blocks per weekday, slot length, parallel desks, closures (config/hours.py).
+    hours: OpeningHours
     slot_minutes: int = Field(default=45, ge=5, le=240)
+    desks: int = Field(ge=1, le=20, description="intake appointments the office holds at the same time")
+    closures: tuple[Closure, ...] = ()
     municipalities: list[Municipality] = Field(min_length=1)
 
     @field_validator("phone")
@@ -195,22 +197,23 @@ class Office(_Strict):
             raise ValueError(f"phone {value!r} must look like '+39 035 ...'")
         return value
 
-    @field_validator("opening_hours")
-    @classmethod
-    def _hours(cls, value: str) -> str:
-        """Opening hours drive slot generation, so they must be a valid 'HH:MM-HH:MM' range."""
-        if not _HOURS_RE.match(value):
-            raise ValueError(f"opening_hours {value!r} must be 'HH:MM-HH:MM'")
-        start, end = value.split("-")
-        if start >= end:
-            raise ValueError(f"opening_hours {value!r}: start must be before end")
-        return value
+    @model_validator(mode="after")
+    def _slots_fit(self) -> Office:
+        """Every opening block holds at least one appointment, or it is a typo."""
+        for day in range(7):
+            for start, end in self.hours.blocks(day):
+                if minutes(end) - minutes(start) < self.slot_minutes:
+                    raise ValueError(f"{WEEKDAYS[day]} {start:%H:%M}-{end:%H:%M}: shorter than one appointment")
+        return self
 
     @property
-    def opening_minutes(self) -> int:
-        """Length of the opening window in minutes."""
-        start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in self.opening_hours.split("-")))
-        return end - start
+    def daily_capacity(self) -> int:
+        """The most intake appointments the office gives in one day (its busiest weekday)."""
+        per_day = (
+            sum((minutes(end) - minutes(start)) // self.slot_minutes for start, end in self.hours.blocks(day))
+            for day in range(7)
+        )
+        return max(per_day) * self.desks
 
     def municipality(self, name: str) -> Municipality | None:
         """The served comune matching ``name`` loosely, if any."""

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from demo.synthetic.dataset import DemoDataset
+from demo.synthetic.dataset import DemoDataset, OperatorProfile
 from models.cases import Case
 from models.enums import Cefr, ConsentPurpose, Licence, State
 from models.exchange import Interest, Match, Vacancy
@@ -41,6 +41,21 @@ def _licence(text: str) -> str:
     return t if t in {"B", "C", "CE", "D"} else Licence.NONE.value
 
 
+def _skills_heard(code: str, truth: OperatorProfile) -> tuple[list[str], list[str]]:
+    """What the operator learns at the interview: most of the skills of the jobs the person did
+    (as companies word them, so shortlists show real overlap) and the languages spoken, coded to
+    config/skills.yaml. A generator of its own per case: the shared one's draws stay as they were."""
+    from demo.synthetic.jobs import JOB_BY_KEY
+    from tasks.matching.skills import suggested_skills
+
+    rng = random.Random(f"skills:{code}")
+    person = truth.person
+    heard = [s for key in person.experience_keys if key in JOB_BY_KEY for s in JOB_BY_KEY[key].skills]
+    skills, _ = suggested_skills([", ".join(s for s in heard if rng.random() < 0.75), *person.experiences])
+    _, languages = suggested_skills([", ".join(person.languages)])
+    return skills, languages
+
+
 def intake_answers(
     session: Session, dataset: DemoDataset, case_codes: list[str], rng: random.Random
 ) -> list[dict[str, Any]]:
@@ -56,6 +71,7 @@ def intake_answers(
         levels = {
             skill: _level(truth.italian_levels.get(src, truth.italian_overall)) for skill, src in _SKILL_MAP.items()
         }
+        skills, languages = _skills_heard(code, truth)
         results.append(
             {
                 "case_code": code,
@@ -69,6 +85,8 @@ def intake_answers(
                 "mobility_km": rng.choice([10, 20, 30, 40]),
                 "consent_confindustria": truth.person.consent_confindustria,
                 "consent_cpia": True,
+                "skills": skills,
+                "languages": languages,
             }
         )
     return results

@@ -55,11 +55,25 @@ def main() -> int:
     with MailSink(VAR / "mail") as sink, local_stack(VAR, api_port=api_port, smtp_port=sink.port) as stack:
         _say(f"Prefect server: {stack.ui_url}  ·  SMTP sink: 127.0.0.1:{sink.port} → var/mail/")
         run_pipeline(started)
+        _say_desk_accounts()
         _say(
             f"\nFatto in {time.monotonic() - started:.0f} s. Interfaccia: `make serve` riapre {stack.ui_url} "
             "sullo stesso database Prefect (var/prefect)."
         )
     return 0
+
+
+def _say_desk_accounts() -> None:
+    """The operators' desk (docs/DESK.md): demo accounts and how to sign in."""
+    from portal.desk.demo import DEMO_PASSWORD, create_demo_accounts
+    from tasks.runtime.db import session_scope
+
+    with session_scope() as session:
+        lines = create_demo_accounts(session)
+    _say("\nScrivania degli operatori: `make serve`, poi http://127.0.0.1:8088/scrivania/ con uno di questi account")
+    for line in lines:
+        _say(line)
+    _say(f"  password (solo demo): {DEMO_PASSWORD}")
 
 
 def run_pipeline(started: float) -> None:
@@ -146,6 +160,12 @@ def run_pipeline(started: float) -> None:
     approval = wait_for_run("matching/matching", [StateType.PAUSED])
     resume(approval.id, {"vacancies": form_inputs(approval.id)})  # the operator approves the top 3
     wait_done(approval.id)
+    from demo.companies import companies_answer_shortlists, send_batches_to_companies
+
+    with session_scope() as session:  # the pages' own code (portal/companies), as the companies click
+        links = send_batches_to_companies(session)
+        pipeline = companies_answer_shortlists(session, today)
+    _say(f"   Confindustria invia {links} link alle aziende dalla pagina del lotto; risposte sulle rose: {pipeline}")
 
     _say("6. Risposte delle aziende, consensi al contatto, esiti")
     with session_scope() as session:

@@ -27,19 +27,26 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Trigger:
-    """Run the deployment when an event named ``expect`` arrives about a resource matching ``resource``."""
+    """Run the deployment when an event named ``expect`` arrives about a resource matching ``resource``.
+
+    ``within`` (seconds): after firing, the trigger ignores further events for that long, so a
+    burst of per-case events (one commit moving many cases) starts one run, not one per case."""
 
     expect: str
     resource: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    within: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "enabled": True,
             "match": {"prefect.resource.id": self.resource},
             "expect": [self.expect],
             "parameters": dict(self.parameters),
         }
+        if self.within:
+            out["within"] = self.within
+        return out
 
 
 @dataclass(frozen=True)
@@ -88,11 +95,14 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         name="literacy",
         entrypoint="flows/literacy.py:literacy",
-        description="Richieste di iscrizione ai corsi CPIA",
+        description="Richieste di iscrizione ai corsi CPIA (all'invio in alfabetizzazione e ogni settimana)",
         tags=(
             "incontro",
             "stage:literacy",
         ),
+        schedules=(Schedule("0 8 * * 1"),),
+        # one run per burst of routing events: the run enrols every case waiting when it starts
+        triggers=(Trigger(events.CASE_LITERACY, events.CASE_RESOURCES, within=10),),
     ),
     DeploymentSpec(
         name="literacy-outcomes",
@@ -180,6 +190,17 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
             "stage:outcomes",
         ),
         schedules=(Schedule("30 6 * * *"),),
+    ),
+    DeploymentSpec(
+        name="follow-up",
+        entrypoint="flows/outcomes.py:follow_up",
+        description="Verifiche a 180 giorni dall'assunzione (ancora occupati, cessati)",
+        tags=(
+            "incontro",
+            "stage:outcomes",
+            "form",
+        ),
+        schedules=(Schedule("0 8 * * 1"),),
     ),
     DeploymentSpec(
         name="reports",
@@ -286,6 +307,15 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
             "privacy",
         ),
         schedules=(Schedule("30 2 * * *"),),
+    ),
+    DeploymentSpec(
+        name="close-cases",
+        entrypoint="flows/closure.py:close_cases",
+        description="Chiusura di pratiche con un motivo (modulo per i coordinatori)",
+        tags=(
+            "incontro",
+            "operator",
+        ),
     ),
     DeploymentSpec(
         name="maintenance",

@@ -16,7 +16,8 @@ build_batches = db_step(dispatch_profiles)
 
 @stage_flow("dispatch")
 def dispatch(batch_code: BatchCode = None, case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
-    """Send the week's profile sheets (XLSX + HTML table) to Confindustria and record the batches.
+    """Send Confindustria each batch's summary, sheet and one link to the batch page (from which it
+    sends each member company its profiles) and record the batches.
 
     A backlog larger than INCONTRO_DISPATCH_MAX_PROFILES goes out as several batches, one email each.
 

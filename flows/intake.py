@@ -20,6 +20,13 @@ check_form = db_step(validate_intake)
 record = db_step(record_intake)
 
 
+def _office_name(code: str) -> str:
+    """The office as its operators call it (the form's heading), not its code."""
+    from config.data import load_offices
+
+    return next((o.name for o in load_offices() if o.code == code), code)
+
+
 @stage_flow("intake")
 def intake(office: Office = None, case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
     """Give accepted cases an appointment at their CPI and tell the candidate and the referrer.
@@ -51,8 +58,8 @@ def intake_form(office: FormOffice, up_to: UpTo = None, case_codes: CaseCodes = 
     key = "intake-" + hashlib.sha256(",".join(sorted(codes)).encode()).hexdigest()[:12]
     initial = suggest(codes)
     description = (
-        f"**Colloqui di presa in carico – {office.value}**\n\nCompilare una riga per pratica "
-        f"({len(codes)}): livelli di italiano (QCER) per abilità, titolo di studio, mansioni ISCO, "
+        f"**Colloqui di presa in carico – {_office_name(office.value)}**\n\nCompilare una riga per pratica "
+        f"({len(codes)}): livelli di italiano (QCER) per abilità, titolo di studio, mansioni, "
         "patente, disponibilità e consensi. Solo campi strutturati: niente nomi né note libere."
     )
     answers, attempts = ask_until_valid(

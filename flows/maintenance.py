@@ -13,11 +13,25 @@ from flows.referral import complete_import, finish
 from models import clock
 from tasks.files.imports import unfinished_imports
 from tasks.mail.notify import send_outbox
-from tasks.maintenance import ImportsNotFinished, list_pending_forms, remind_pending_forms
+from tasks.maintenance import (
+    ImportsNotFinished,
+    list_pending_forms,
+    refresh_open_steps,
+    remind_consent_steps,
+    remind_pending_forms,
+    tell_untold_closures,
+)
+from tasks.referral.feedback import send_partner_digests
+from tasks.runtime.answer_catchup import announce_waiting_answers
 from tasks.runtime.steps import db_step
 
 remind = db_step(remind_pending_forms)
+refresh = db_step(refresh_open_steps)  # every open case keeps a next step (issue 18)
+remind_consents = db_step(remind_consent_steps)
+tell_closures = db_step(tell_untold_closures)
 pending_imports = db_step(unfinished_imports)
+announce_answers = db_step(announce_waiting_answers)  # answers whose event was lost
+partner_digests = db_step(send_partner_digests)  # partners' daily/weekly news of their referrals (issue 20)
 
 
 def resume_imports() -> tuple[int, list[int]]:
@@ -41,8 +55,9 @@ def resume_imports() -> tuple[int, list[int]]:
 @stage_flow("maintenance")
 def maintenance(as_of: AsOf = None) -> dict[str, Any]:
     """The safety net: finish imports a stopped run left halfway, schedule accepted cases and
-    re-assess finished courses a trigger missed, remind offices of forms waiting too long, send
-    what is due in the outbox.
+    re-assess finished courses a trigger missed, give every open case its next step back, remind
+    offices of forms waiting too long and of consents nobody asked for, tell referrers of
+    closures, send what is due in the outbox.
 
     Args:
         as_of: Data di riferimento; vuoto = oggi.
@@ -51,7 +66,12 @@ def maintenance(as_of: AsOf = None) -> dict[str, Any]:
     resumed, failed = resume_imports()
     scheduled = schedule(today=today)
     routed = reassess_due()
+    answers = announce_answers()
     reminders = remind(list_pending_forms(), today=today)
+    steps = refresh(today=today)
+    consents = remind_consents(today=today)
+    closures = tell_closures()
+    digests = partner_digests()
     sent = send_outbox()
     if failed:
         raise ImportsNotFinished(failed)
@@ -59,6 +79,11 @@ def maintenance(as_of: AsOf = None) -> dict[str, Any]:
         "imports_resumed": resumed,
         "scheduled": sum(len(v) for v in scheduled.values()),
         "reassessed": len(routed.profile_ready) + len(routed.re_enrolled),
+        "answers_announced": answers,
         "reminders": reminders,
+        "steps_refreshed": steps,
+        "consent_reminders": consents,
+        "closures_told": closures,
+        "partner_digests": digests,
         "emails": sent,
     }

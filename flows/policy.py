@@ -20,7 +20,14 @@ from tasks.files.imports import finish_file, finish_import
 from tasks.mail.notify import send_outbox
 from tasks.policy.progress import record_progress_file
 from tasks.policy.register import pending_decisions, propose_measures, record_decisions, validate_decisions
-from tasks.policy.tavolo import agenda_markdown, open_meeting, record_tavolo_decisions, tavolo_initial, validate_tavolo
+from tasks.policy.tavolo import (
+    agenda_markdown,
+    form_measures,
+    open_meeting,
+    record_tavolo_decisions,
+    tavolo_initial,
+    validate_tavolo,
+)
 from tasks.policy.training import ingest_training_file
 from tasks.runtime.steps import ask_until_valid, db_step
 
@@ -36,6 +43,7 @@ meeting = db_step(open_meeting)
 tavolo_rows = db_step(tavolo_initial)
 check_tavolo = db_step(validate_tavolo)
 record_tavolo = db_step(record_tavolo_decisions)
+measure_names = db_step(form_measures)
 
 
 @task(name="publish_proposals", cache_policy=NO_CACHE, persist_result=False)
@@ -93,10 +101,11 @@ def policy(case_codes: CaseCodes = None, as_of: AsOf = None) -> dict[str, Any]:
         description = (
             f"**Politiche attive – {len(codes)} pratiche**\n\nPer ogni pratica scegliere una delle misure proposte "
             "(preselezionata la prima: i corsi che colmano il divario con una posizione vengono per primi). "
-            "Vuoto = decide il tavolo mensile. Ente attuatore: vuoto = quello previsto. Solo codici."
+            "«Nessuna: decide il tavolo» la lascia al tavolo mensile. Ente attuatore: vuoto = quello previsto. "
+            "Solo codici pratica: niente nomi né note."
         )
         rows, attempts = ask_until_valid(
-            PolicyDecisionForm,
+            PolicyDecisionForm.naming(measure_names(codes)),  # the measures by name, stored by code
             key=key,
             description=description,
             field="decisions",
@@ -144,11 +153,12 @@ def tavolo(as_of: AsOf = None) -> dict[str, Any]:
     decisions: dict[str, int] = {}
     if initial:
         description = (
-            f"**Decisioni del tavolo del {day:%d/%m/%Y}**\n\nPer ogni pratica in attesa: assign (con la misura), "
-            "back_to_pool, defer oppure close. Solo codici pratica e misura."
+            f"**Decisioni del tavolo del {day:%d/%m/%Y}**\n\nPer ogni pratica in attesa: assegnare una delle misure "
+            "proposte (indicandola), riproporre il profilo alle aziende, rinviare al prossimo tavolo oppure chiudere "
+            "la pratica. Solo codici pratica: niente nomi né note."
         )
         rows, _ = ask_until_valid(
-            TavoloDecisionForm,
+            TavoloDecisionForm.naming(measure_names([r["case_code"] for r in initial])),
             key=f"tavolo-{day.isoformat()}",
             description=description,
             field="decisions",

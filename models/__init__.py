@@ -1,8 +1,10 @@
 """Tables, enums, schemas and the (pure) case state machine."""
 
+from models.accounts import Attendance, CaseNote, DeskSession, DeskUser, LoginAttempt
 from models.cases import Assessment, Case, CaseEvent, CodeSequence, Enrollment, Profile
 from models.enums import State
 from models.exchange import (
+    CompanyLink,
     DispatchBatch,
     DispatchItem,
     Interest,
@@ -23,18 +25,24 @@ from models.policy import PolicyEvent, PolicyMeasure, TavoloMeeting, TrainingOff
 
 __all__ = [
     "Assessment",
+    "Attendance",
     "AuditLog",
     "Case",
     "CaseEvent",
+    "CaseNote",
     "CodeSequence",
+    "CompanyLink",
     "Consent",
     "DedupReview",
+    "DeskSession",
+    "DeskUser",
     "DispatchBatch",
     "DispatchItem",
     "Enrollment",
     "ImportFile",
     "ImportRow",
     "Interest",
+    "LoginAttempt",
     "Match",
     "Organisation",
     "Outbox",

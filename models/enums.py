@@ -41,7 +41,11 @@ class Cefr(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Cefr).index(self)
+        """Position from pre-A1 (0) to C2, looked up: matching asks it hundreds of thousands of times."""
+        return _CEFR_RANK[self]
+
+
+_CEFR_RANK: dict[Cefr, int] = {level: position for position, level in enumerate(Cefr)}
 
 
 class OrgKind(StrEnum):
@@ -74,10 +78,13 @@ class Channel(StrEnum):
 
 
 class CloseReason(StrEnum):
+    """Why a case was closed (the ``case_event`` reason); Italian labels in tasks/core/closure.py."""
+
     NO_SHOW_REPEATED = "no_show_repeated"
     MOVED_AWAY = "moved_away"
     FOUND_JOB_ALONE = "found_job_alone"
     NOT_REACHABLE = "not_reachable"
+    NOT_INTERESTED = "not_interested"
     CONSENT_WITHDRAWN = "consent_withdrawn"
     RETENTION = "retention"
     OTHER = "other"
@@ -145,7 +152,10 @@ class OutcomeKind(StrEnum):
     HIRED = "hired"
     NOT_SELECTED = "not_selected"
     POLICY = "policy"
+    # the 180-day follow-up of a hire (tasks/outcomes.py): still employed, left, not found out
     EMPLOYED_180 = "employed_180"
+    LEFT_180 = "left_180"
+    UNKNOWN_180 = "unknown_180"
 
 
 class PolicyKind(StrEnum):

@@ -51,6 +51,8 @@ class Vacancy(SQLModel, table=True):
     occupation_code: str | None = Field(default=None, index=True)
     occupation_score: float | None = None
     skills: list[str] = Field(default_factory=list, sa_column=json_column())
+    #: The requirements coded to config/skills.yaml (tasks/matching/skills.py), what matching compares.
+    skill_codes: list[str] = Field(default_factory=list, sa_column=json_column())
     italian_required: Cefr = Field(default=Cefr.A2, sa_column=enum_column(Cefr))
     licence_required: Licence = Field(default=Licence.NONE, sa_column=enum_column(Licence))
     municipality: str | None = None
@@ -93,6 +95,8 @@ class Interest(SQLModel, table=True):
     processed: bool = Field(default=False, index=True)
     answered_at: datetime = Field(default_factory=utcnow)
     contact_released_at: datetime | None = None
+    #: The interview day the company gave on its shortlist page (migration 0016).
+    interview_on: date | None = None
 
 
 class Outcome(SQLModel, table=True):
@@ -107,4 +111,25 @@ class Outcome(SQLModel, table=True):
     start: date | None = None
     length_days: int | None = None
     policy: PolicyKind | None = Field(default=None, sa_column=enum_column(PolicyKind, nullable=True))
+    #: The day a 180-day follow-up refers to: checked still employed on, or left on (migration 0014).
+    observed_on: date | None = None
+    #: The position a hire or non-selection answers, when the company decided on its shortlist
+    #: page (per-vacancy funnel and time-to-fill; migration 0016).
+    vacancy_code: str | None = Field(default=None, max_length=32, index=True)
     recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class CompanyLink(SQLModel, table=True):
+    """What went to whom: one member company's signed page, with the profiles it showed when sent
+    (a dispatch batch's profiles of its sectors, or a vacancy's approved shortlist)."""
+
+    __tablename__ = "company_link"
+    __table_args__ = (UniqueConstraint("kind", "subject_code", "company_code", name="uq_company_link"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, description="batch | shortlist")
+    subject_code: str = Field(max_length=32, index=True, description="the batch code or the vacancy code")
+    company_code: str = Field(foreign_key="organisation.code", index=True)
+    case_codes: list[str] = Field(default_factory=list, sa_column=json_column())
+    sent_at: datetime = Field(default_factory=utcnow)
+    sent_by: str = Field(max_length=64, description="who pressed send (an actor, never a person's name)")
+    outbox_key: str = Field(max_length=200)

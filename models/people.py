@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_column, json_column, new_token
@@ -63,12 +63,19 @@ class Organisation(SQLModel, table=True):
     language: Language = Field(default=Language.IT, sa_column=enum_column(Language))
     municipality: str | None = None
     address: str | None = None
+    #: How often a referring partner wants the digest of its referrals' news (portal/partners).
+    digest_frequency: str = Field(default="weekly", max_length=10, description="daily | weekly")
+    #: The last case_event already told in a digest (a watermark: each news once).
+    digest_last_event_id: int | None = None
+    digest_sent_at: datetime | None = None
 
 
 class Referral(SQLModel, table=True):
     """Who referred whom, when and how; several referrals may point to one case."""
 
     __tablename__ = "referral"
+    #: A partner's referrals by person (portal/partners status page: newest referral of each case).
+    __table_args__ = (Index("ix_referral_referrer_case", "referrer_code", "case_id"),)
     id: int | None = Field(default=None, primary_key=True)
     person_key: str = Field(foreign_key="person_key.token", index=True, max_length=32)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)

@@ -10,35 +10,41 @@ form token (CSRF: a signed value bound to the link and to a SameSite cookie), th
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from config.settings import get_settings
 from models.cases import Case, Profile
 from models.enums import ConsentPurpose, InterestAnswer, OrgKind, State
 from models.exchange import Interest, Vacancy
 from models.people import Organisation
+from portal.common import (
+    TEMPLATES,
+    FormWords,
+    PortalRefusal,
+    RateLimiter,
+    check_form_token,
+    check_rate,
+    client_key,
+    environment,
+    form_fields,
+    secure_cookies,
+    set_form_cookie,
+    stylesheet,
+)
 from tasks.core.consent import has_consent
 from tasks.core.profiles import profile_row
 from tasks.interest import record_answer
-from tasks.mail.formatting import format_datetime_long
 from tasks.mail.links import (
     AnswerLink,
     LinkError,
-    check_csrf,
     csrf_token,
     new_nonce,
     token_digest,
@@ -48,7 +54,6 @@ from tasks.runtime.db import get_engine, session_scope
 from tasks.runtime.event_names import INTEREST_RECORDED
 from tasks.runtime.events import EventSpec, queue_event
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSRF_COOKIE = "incontro_form"
 MAX_FORM_BYTES = 4096
 
@@ -87,37 +92,6 @@ _CSP = (
 )
 
 
-class PortalRefusal(Exception):
-    """A request the portal answers with an explanatory page; nothing is written."""
-
-    def __init__(self, status_code: int, title: str, message: str, *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status_code, self.title, self.message, self.headers = status_code, title, message, headers or {}
-
-
-class RateLimiter:
-    """Sliding-window counter per key, in memory (one portal process; a proxy limits globally)."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float | None:
-        """Count one request; return the seconds to wait when ``key`` is over its limit."""
-        now = self.clock()
-        with self._lock:
-            if len(self._hits) > 10_000:  # forget idle keys so a flood of addresses cannot grow memory
-                self._hits = {k: q for k, q in self._hits.items() if q and q[-1] > now - self.window}
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1.0, hits[0] + self.window - now)
-            hits.append(now)
-            return None
-
-
 @dataclass
 class Target:
     """What a verified link points at, loaded from the database."""
@@ -130,14 +104,6 @@ class Target:
     current: Interest | None
 
 
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined, trim_blocks=True
-    )
-    env.filters["when"] = lambda value: format_datetime_long(value) if isinstance(value, datetime) else ""
-    return env
-
-
 def create_app(
     *,
     engine: Engine | None = None,
@@ -147,9 +113,22 @@ def create_app(
     """The portal app; ``engine`` defaults to the configured database, ``post_limit`` is
     (answers, seconds) per client address and per link, ``clock`` gives link/form time."""
     app = FastAPI(title="Incontro – risposte delle aziende", docs_url=None, redoc_url=None, openapi_url=None)
-    env = _environment()
+    from portal.desk.app import PREFIX as DESK_PREFIX
+    from portal.desk.app import create_desk_app
+
+    app.mount(DESK_PREFIX, create_desk_app(engine=engine))  # the operators' desk (docs/DESK.md)
+    from portal.partners.app import PREFIX as PARTNERS_PREFIX
+    from portal.partners.app import create_partners_app
+
+    app.mount(PARTNERS_PREFIX, create_partners_app(engine=engine, clock=clock))  # referrers' pages (issue 20)
+    from portal.companies.app import PREFIX as COMPANIES_PREFIX
+    from portal.companies.app import create_companies_app
+
+    # Confindustria's batch page and the companies' pages (issue 20)
+    app.mount(COMPANIES_PREFIX, create_companies_app(engine=engine, post_limit=post_limit, clock=clock))
+    env = environment(TEMPLATES)
     limiter = RateLimiter(*post_limit)
-    secure_cookie = urlsplit(get_settings().portal_base_url).scheme == "https"
+    secure_cookie = secure_cookies()
 
     def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)
@@ -190,9 +169,8 @@ def create_app(
         return PlainTextResponse("ok")
 
     @app.get("/portal.css")
-    def stylesheet() -> Response:
-        css = (TEMPLATES / "portal.css").read_text(encoding="utf-8")
-        return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+    def portal_css() -> Response:
+        return stylesheet(TEMPLATES / "portal.css")
 
     @app.get("/r/{token}", response_class=HTMLResponse)
     def answer_form(token: str) -> HTMLResponse:
@@ -200,31 +178,22 @@ def create_app(
             target = _load(session, token, clock())
         nonce = new_nonce()
         response = page("answer.html", **_form_context(target, token, csrf_token(token, nonce, now=clock())))
-        response.set_cookie(
-            CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=secure_cookie, path="/r/", max_age=7200
-        )
+        set_form_cookie(response, CSRF_COOKIE, nonce, secure=secure_cookie, path="/r/")
         return response
 
     @app.post("/r/{token}", response_class=HTMLResponse)
-    def answer_post(token: str, request: Request, form: dict[str, str] = Depends(_form_fields)) -> Response:  # noqa: B008
-        client = request.client.host if request.client else "unknown"
-        for key in (f"ip:{client}", f"link:{token_digest(token)}"):
-            wait = limiter.hit(key)
-            if wait is not None:
-                raise PortalRefusal(
-                    429,
-                    "Troppi tentativi",
-                    f"Avete inviato troppe risposte in poco tempo. Riprovate tra {int(wait) + 1} secondi.",
-                    headers={"Retry-After": str(int(wait) + 1)},
-                )
+    def answer_post(token: str, request: Request, form: dict[str, str] = Depends(answer_fields)) -> Response:  # noqa: B008
+        keys = (client_key(request), f"link:{token_digest(token)}")
+        check_rate(limiter, keys, title="Troppi tentativi", too_many="troppe risposte")
         _verified(token, clock())  # a broken or expired link explains itself before the form does
-        if not check_csrf(token, request.cookies.get(CSRF_COOKIE), form.get("csrf"), now=clock()):
-            raise PortalRefusal(
-                403,
-                "Modulo scaduto",
-                "Il modulo non è più valido (è rimasto aperto troppo a lungo oppure il browser non accetta "
-                "i cookie tecnici). Riaprite il link dall'email e inviate di nuovo la risposta.",
-            )
+        check_form_token(
+            token,
+            request,
+            CSRF_COOKIE,
+            form,
+            now=clock(),
+            then="Riaprite il link dall'email e inviate di nuovo la risposta.",
+        )
         with session_scope(engine or get_engine()) as session:
             target = _load(session, token, clock())
             choice = ANSWERS.get(form.get("answer", ""))
@@ -284,22 +253,17 @@ def create_app(
     return app
 
 
-async def _form_fields(request: Request) -> dict[str, str]:
-    """The url-encoded form, size-capped; a repeated field is refused rather than guessed."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
-        raise PortalRefusal(415, "Modulo non valido", "Inviate la risposta con il modulo della pagina.")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise PortalRefusal(413, "Modulo non valido", "La risposta inviata è troppo lunga.")
-    try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=10)
-    except (UnicodeDecodeError, ValueError):
-        raise PortalRefusal(400, "Modulo non valido", "La risposta inviata non è leggibile.") from None
-    if any(len(values) != 1 for values in parsed.values()):
-        raise PortalRefusal(400, "Modulo non valido", "La risposta contiene campi ripetuti.")
-    return {name: values[0].strip() for name, values in parsed.items()}
+_ANSWER_WORDS = FormWords(
+    wrong_type="Inviate la risposta con il modulo della pagina.",
+    too_long="La risposta inviata è troppo lunga.",
+    unreadable="La risposta inviata non è leggibile.",
+    repeated="La risposta contiene campi ripetuti.",
+)
+
+
+async def answer_fields(request: Request) -> dict[str, str]:
+    """The answer form of a portal page (also the companies' pages'): small, at most 10 fields."""
+    return await form_fields(request, max_bytes=MAX_FORM_BYTES, max_fields=10, words=_ANSWER_WORDS)
 
 
 def _verified(token: str, now: float) -> AnswerLink:

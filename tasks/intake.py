@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from config.data import Office, load_offices, load_routing
-from models.cases import Assessment, Case, Profile
+from config.hours import closed_days, load_appointment_rules
+from models.cases import Assessment, Case, CaseEvent, Profile
+from models.clock import ROME
 from models.enums import AssessmentSource, Cefr, ConsentPurpose, Language, State
 from models.forms import IntakeResult
 from models.people import Organisation, Person, Referral
@@ -30,13 +32,43 @@ from tasks.runtime.db import in_chunks
 ACTOR = "flow:intake"
 
 
-def _eligible(session: Session, office: str | None, case_codes: list[str] | None) -> list[Case]:
+#: Steps of a case that missed more appointments than config/offices.yaml allows.
+REACH_PERSON, PROPOSE_CLOSURE = "referrer_reach_person", "propose_closure"
+
+
+def _eligible(session: Session, office: str | None, case_codes: list[str] | None, today: date) -> list[Case]:
+    """ACCEPTED cases and NO_SHOW ones with something to do today: not those waiting for the
+    referrer's news (step not yet due) or for the CPI's closure proposal. A case named in
+    ``case_codes`` is always picked: the operator asks for a new appointment."""
     query = select(Case).where(col(Case.state).in_([State.ACCEPTED, State.NO_SHOW]))
     if office:
         query = query.where(Case.office_code == office)
     if case_codes:
         query = query.where(col(Case.code).in_(case_codes))
+    else:
+        due = or_(col(Case.next_due).is_(None), col(Case.next_due) < today)
+        query = query.where(
+            or_(
+                col(Case.state) == State.ACCEPTED,
+                col(Case.next_step).is_(None),
+                col(Case.next_step).not_in([REACH_PERSON, PROPOSE_CLOSURE]),
+                and_(col(Case.next_step) == REACH_PERSON, due),  # no news from the referrer: propose closing
+            )
+        )
     return list(session.exec(query.order_by(col(Case.id))).all())
+
+
+def _missed_counts(session: Session, cases: list[Case]) -> dict[int, int]:
+    """Missed appointments per case id, counted from its NO_SHOW moves (case_event)."""
+    out: dict[int, int] = {}
+    for chunk in in_chunks([c.id for c in cases if c.id is not None]):
+        rows = session.exec(
+            select(CaseEvent.case_id, func.count())
+            .where(col(CaseEvent.case_id).in_(chunk), CaseEvent.to_state == State.NO_SHOW)
+            .group_by(col(CaseEvent.case_id))
+        ).all()
+        out.update({case_id: n for case_id, n in rows})
+    return out
 
 
 def schedule_intakes(
@@ -47,40 +79,47 @@ def schedule_intakes(
     today: date,
     flow_run_id: str | None = None,
 ) -> dict[str, list[str]]:
-    """Give every eligible case the next free slot at its office; returns codes per office.
+    """Give every eligible case the earliest free slot at its office; returns codes per office.
 
+    Slots lie inside the office's opening blocks, at most ``desks`` at once, never on a holiday
+    or a closure (config/offices.yaml). A case that missed more appointments than
+    ``max_reschedules`` gets none: its referrer is asked to reach the person, then the CPI is
+    asked to propose closing the case (unless an operator names it in ``case_codes``).
     Idempotent: only ACCEPTED (or NO_SHOW, to reschedule) cases are picked, so a case reached
     by both a trigger and a sweep is scheduled once.
     """
-    cases = _eligible(session, office, case_codes)
+    cases = _eligible(session, office, case_codes, today)
+    missed = _missed_counts(session, [c for c in cases if c.state is State.NO_SHOW])
+    rules = load_appointment_rules()
+    named = set(case_codes or ())
+    exhausted = {c.code for c in cases if missed.get(c.id or 0, 0) > rules.max_reschedules and c.code not in named}
     offices = {o.code: o for o in load_offices()}
+    _follow_up_no_shows(session, [c for c in cases if c.code in exhausted], offices, missed, today=today)
     first_day = add_business_days(today, load_routing().intake.days_ahead_min)
     by_office: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
-        if case.office_code:
+        if case.office_code and case.code not in exhausted:
             by_office[case.office_code].append(case)
     scheduled: dict[str, list[str]] = {}
     for code, group in by_office.items():
         spec = offices[code]
-        booked_rows = session.exec(
-            select(func.date(Case.intake_at), func.count())
-            .where(
+        booked = session.exec(
+            select(Case.intake_at).where(
                 Case.office_code == code,
-                col(Case.intake_at).is_not(None),
-                func.date(Case.intake_at) >= first_day,
+                Case.state == State.INTAKE_SCHEDULED,
+                col(Case.intake_at) >= datetime.combine(first_day, time(0), tzinfo=ROME),
             )
-            .group_by(func.date(Case.intake_at))
         ).all()
-        booked = Counter({date.fromisoformat(str(d)): n for d, n in booked_rows if d})
-        hh, mm = (int(x) for x in spec.opening_hours.split("-")[0].split(":"))
         slots = allocate_slots(
             count=len(group),
             first_day=first_day,
-            daily_capacity=spec.daily_capacity,
-            opening=time(hh, mm),
+            hours=spec.hours.by_weekday(),
             slot_minutes=spec.slot_minutes,
-            booked=booked,
+            desks=spec.desks,
+            closed=rules.closed_days() | closed_days(spec.closures),
+            booked=[b for b in booked if b is not None],
         )
+        rescheduled = {c.code for c in group if c.state is State.NO_SHOW}
         consenting = consenting_persons(session, (c.person_key for c in group), ConsentPurpose.CPI_PROCESSING)
         for case, slot in zip(group, slots, strict=True):
             case.intake_at = slot
@@ -90,14 +129,62 @@ def schedule_intakes(
             session.add(case)
         moves = [(case, f"slot:{slot:%Y-%m-%dT%H:%M}") for case, slot in zip(group, slots, strict=True)]
         transition_many(session, moves, State.INTAKE_SCHEDULED, actor=ACTOR, flow_run_id=flow_run_id, keep_step=True)
-        _notify_appointments(session, list(zip(group, slots, strict=True)), spec)
+        _notify_appointments(session, list(zip(group, slots, strict=True)), spec, rescheduled)
         scheduled[code] = [c.code for c in group]
     return scheduled
 
 
-def _notify_appointments(session: Session, appointments: list[tuple[Case, datetime]], office: Office) -> None:
+def _follow_up_no_shows(
+    session: Session, cases: list[Case], offices: dict[str, Office], missed: dict[int, int], *, today: date
+) -> None:
+    """Cases past their reschedules: the referrer (when the person let it be told) is asked to
+    reach the person, one email per referrer and office; without a referrer, or once its step is
+    due, the CPI is asked to propose the closure."""
+    referrers = referrers_by_case(session, [c.id for c in cases if c.next_step != REACH_PERSON and c.id])
+    asked: dict[tuple[str, str], tuple[Organisation, list[Case]]] = {}
+    for case in cases:
+        found = referrers.get(case.id or 0, [])
+        if case.next_step == REACH_PERSON or not found or not case.office_code:
+            set_step(case, PROPOSE_CLOSURE, today=today)
+        else:
+            set_step(case, REACH_PERSON, today=today, owner=found[0].code)
+            for referrer in found:
+                asked.setdefault((case.office_code, referrer.code), (referrer, []))[1].append(case)
+        session.add(case)
+    specs = []
+    for (office_code, code), (referrer, group) in asked.items():
+        office = offices[office_code]
+        digest = hashlib.sha256(",".join(f"{c.code}#{missed.get(c.id or 0)}" for c in group).encode()).hexdigest()
+        specs.append(
+            EmailSpec(
+                key=f"no-show:{office_code}:referrer:{code}:{digest[:16]}",
+                kind="intake_no_show_referrer",
+                recipient=referrer.email,
+                recipient_code=code,
+                case_code=group[0].code if len(group) == 1 else None,
+                reply_to=office.email,
+                context={
+                    "cases": [
+                        {"case_code": c.code, "missed": missed.get(c.id or 0, 0), "last_appointment": c.intake_at}
+                        for c in group
+                    ],
+                    "reply_by": group[0].next_due,
+                    "office_name": office.name,
+                    "office_phone": office.phone,
+                    "office_email": office.email,
+                    "referrer_name": referrer.name,
+                },
+            )
+        )
+    enqueue_emails(session, specs)
+
+
+def _notify_appointments(
+    session: Session, appointments: list[tuple[Case, datetime]], office: Office, rescheduled: set[str]
+) -> None:
     """Tell each candidate (when they gave an email) the date, and each referrer, in one digest,
-    the dates of the people it referred (with their consent to the referrer being told).
+    the dates of the people it referred (with their consent to the referrer being told), which
+    are new appointments after an absence and who has no email, so the volunteer tells them.
 
     Batched: the people, referrers and already-queued keys of the whole office in a few
     queries, the emails in one multi-row INSERT.
@@ -120,6 +207,7 @@ def _notify_appointments(session: Session, appointments: list[tuple[Case, dateti
             "office_phone": office.phone,
             "office_email": office.email,
             "appointment_at": slot,
+            "rescheduled": case.code in rescheduled,  # "a new appointment", not "a first meeting"
         }
         stamp = f"{slot:%Y%m%d%H%M}"
         email, language = people.get(case.person_key, (None, "it"))
@@ -139,7 +227,12 @@ def _notify_appointments(session: Session, appointments: list[tuple[Case, dateti
             )
         for referrer in referrers.get(case.id or 0, []):
             by_referrer.setdefault(referrer.code, (referrer, []))[1].append(
-                {"case_code": case.code, "appointment_at": slot}
+                {
+                    "case_code": case.code,
+                    "appointment_at": slot,
+                    "rescheduled": case.code in rescheduled,
+                    "without_email": not email,  # the referrer tells the person
+                }
             )
     for code, (referrer, items) in by_referrer.items():
         # One digest per referrer and office; the key is the set of appointments, so a rerun
@@ -182,14 +275,19 @@ def scheduled_cases(session: Session, office: str, up_to: date) -> list[str]:
 
 
 def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeResult]:
-    """Pre-filled form rows: occupations coded from the referral's text, self-reported Italian."""
+    """Pre-filled form rows: occupations coded from the referral's text, self-reported Italian,
+    skills and languages read in what the referrer wrote (codes of config/skills.yaml only)."""
     from tasks.matching.occupations import default_coder
+    from tasks.matching.skills import suggested_skills
 
     coder = default_coder()
     out = []
     for code in case_codes:
         case = session.exec(select(Case).where(Case.code == code)).one()
         ref = session.exec(select(Referral).where(Referral.case_id == case.id).order_by(col(Referral.id))).first()
+        spoken = session.exec(select(Person.languages).where(Person.key == case.person_key)).first() or []
+        texts = [ref.experiences_text, ref.licence_text] if ref else []
+        skills, languages = suggested_skills([*texts, ", ".join(spoken)])
         level = Cefr(ref.self_italian_level) if ref and ref.self_italian_level else Cefr.PRE_A1
         occupations = (
             [c for c, score in coder.code(ref.experiences_text, k=3) if score >= 70][:3]
@@ -205,6 +303,8 @@ def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeRes
                 production=level,
                 writing=level,
                 occupations=occupations,
+                skills=skills,
+                languages=languages,
             )
         )
     return out
@@ -223,6 +323,7 @@ class IntakeOutcome:
 def validate_intake(session: Session, expected: list[str], rows: list[dict[str, Any]]) -> list[str]:
     """Problems with a submitted form, in Italian (empty = acceptable)."""
     from config.data import load_taxonomy
+    from tasks.matching.skills import form_problems
 
     results = [IntakeResult.model_validate(r) for r in rows]
     problems = []
@@ -243,6 +344,7 @@ def validate_intake(session: Session, expected: list[str], rows: list[dict[str, 
             problems.append(f"{r.case_code}: codici ISCO non presenti nella tassonomia: {', '.join(unknown)}")
         if r.present and not r.occupations:
             problems.append(f"{r.case_code}: indicare almeno una mansione")
+        problems += [f"{r.case_code}: {p}" for p in form_problems(r.skills, r.languages)]
     for code in _without_consent(session, [r.case_code for r in results if r.present and r.consent_privacy is None]):
         problems.append(
             f"{code}: consenso al trattamento dei dati da raccogliere (segnalazione senza consenso): "
@@ -267,9 +369,13 @@ def record_intake(
 
     Takes plain dicts (what the form submitted) and validates them again here.
     """
+    from config.skills import load_skills
+    from tasks.matching.skills import profile_skill_codes
+
     results = [IntakeResult.model_validate(r) for r in rows]
     rules = load_routing().literacy
     threshold = Cefr(rules.threshold)
+    catalogue = load_skills()
     outcome = IntakeOutcome()
     cases = _cases_by_code(session, [r.case_code for r in results])
     towns = municipalities_of(session, cases.values())
@@ -311,6 +417,7 @@ def record_intake(
         profile.education, profile.recognition, profile.licence = r.education, r.recognition, r.licence
         profile.availability, profile.shifts, profile.mobility_km = r.availability.value, r.shifts, r.mobility_km
         profile.italian, profile.area = overall_level(levels, rules.rule), towns.get(case.person_key)
+        profile.skills = profile_skill_codes(r.skills, r.languages, catalogue)
         session.add(profile)
         if r.consent_confindustria:
             consents[ConsentPurpose.PROFILE_TO_CONFINDUSTRIA].append(case.person_key)

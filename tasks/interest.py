@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models import clock
 from models.cases import Case
 from models.clock import utcnow
-from models.enums import ConsentPurpose, InterestAnswer, State
-from models.exchange import Interest, Vacancy
+from models.enums import ConsentPurpose, InterestAnswer, OutcomeKind, State
+from models.exchange import Interest, Outcome, Vacancy
 from models.people import Organisation, Person
 from tasks.core.audit import audit_read
 from tasks.core.consent import has_consent
+from tasks.core.next_steps import FOLLOW_UP_STEP, follow_up_due, set_step
 from tasks.core.partners import consenting_referrers
 from tasks.core.transitions import transition
 from tasks.files.imports import RowRejected, import_rows, start_import
@@ -114,56 +117,91 @@ def process_answers(session: Session, *, flow_run_id: str | None = None) -> dict
     for row in session.exec(
         select(Interest).where(col(Interest.processed).is_(False)).order_by(col(Interest.id))
     ).all():
-        case = session.get(Case, row.case_id)
-        assert case is not None
-        state = State(case.state)
-        company = session.get(Organisation, row.company_code)
-        assert company is not None
-        if row.answer is InterestAnswer.NO:
-            if state in (State.INTEREST, State.INTERVIEW):
-                transition(
-                    session,
-                    case,
-                    State.NOT_SELECTED,
-                    actor=ACTOR,
-                    reason=f"company:{company.code}:no",
-                    flow_run_id=flow_run_id,
-                )
-                moved["not_selected"].append(case.code)
-            else:
-                moved["unchanged"].append(case.code)
-        else:
-            if state in (State.DISPATCHED, State.NOT_SELECTED):
-                if state is State.NOT_SELECTED:
-                    transition(
-                        session, case, State.DISPATCHED, actor=ACTOR, reason="back-to-pool", flow_run_id=flow_run_id
-                    )
-                transition(
-                    session,
-                    case,
-                    State.INTEREST,
-                    actor=ACTOR,
-                    reason=f"company:{company.code}",
-                    flow_run_id=flow_run_id,
-                )
-                moved["interest"].append(case.code)
-                state = State.INTEREST
-            if row.answer is InterestAnswer.INTERVIEW and state is State.INTEREST:
-                transition(
-                    session,
-                    case,
-                    State.INTERVIEW,
-                    actor=ACTOR,
-                    reason=f"company:{company.code}",
-                    flow_run_id=flow_run_id,
-                )
-                moved["interview"].append(case.code)
-            if state not in (State.INTEREST, State.INTERVIEW):
-                moved["unchanged"].append(case.code)
-            _notify_interest(session, case, company, row)
-        row.processed = True
-        session.add(row)
+        for what, code in process_answer(session, row, flow_run_id=flow_run_id):
+            moved[what].append(code)
     return moved
+
+
+def process_answer(session: Session, row: Interest, *, flow_run_id: str | None = None) -> list[tuple[str, str]]:
+    """Move the case of one answer, tell the CPI and the referrer, mark it processed; returns
+    (what happened, case code) pairs. An answer about a shortlisted profile not yet dispatched
+    (a vacancy's shortlist takes the whole pool) first puts it in the dispatched pool."""
+    moved: list[tuple[str, str]] = []
+    case = session.get(Case, row.case_id)
+    assert case is not None
+    state = State(case.state)
+    company = session.get(Organisation, row.company_code)
+    assert company is not None
+    if row.answer is InterestAnswer.NO:
+        if state in (State.INTEREST, State.INTERVIEW):
+            transition(
+                session,
+                case,
+                State.NOT_SELECTED,
+                actor=ACTOR,
+                reason=f"company:{company.code}:no",
+                flow_run_id=flow_run_id,
+            )
+            moved.append(("not_selected", case.code))
+        else:
+            moved.append(("unchanged", case.code))
+    else:
+        if row.vacancy_id is not None and state in (State.PROFILE_READY, State.POLICY):
+            transition(
+                session, case, State.DISPATCHED, actor=ACTOR, reason="vacancy-shortlist", flow_run_id=flow_run_id
+            )
+            state = State.DISPATCHED
+        if state in (State.DISPATCHED, State.NOT_SELECTED):
+            if state is State.NOT_SELECTED:
+                transition(session, case, State.DISPATCHED, actor=ACTOR, reason="back-to-pool", flow_run_id=flow_run_id)
+            transition(
+                session, case, State.INTEREST, actor=ACTOR, reason=f"company:{company.code}", flow_run_id=flow_run_id
+            )
+            moved.append(("interest", case.code))
+            state = State.INTEREST
+        if row.answer is InterestAnswer.INTERVIEW and state is State.INTEREST:
+            transition(
+                session, case, State.INTERVIEW, actor=ACTOR, reason=f"company:{company.code}", flow_run_id=flow_run_id
+            )
+            moved.append(("interview", case.code))
+        if state not in (State.INTEREST, State.INTERVIEW):
+            moved.append(("unchanged", case.code))
+        _notify_interest(session, case, company, row)
+    row.processed = True
+    session.add(row)
+    return moved
+
+
+class DecisionRefused(ValueError):
+    """A company's decision that cannot be recorded (the message says why, in Italian)."""
+
+
+def record_decision(
+    session: Session, row: Interest, *, hired: bool, start: date | None = None, vacancy_code: str | None = None
+) -> Outcome:
+    """The company's decision after an interview: hire (checked 180 days after ``start``) or not
+    selected, as an outcome of the position, moving the case (INTERVIEW → HIRED / NOT_SELECTED)."""
+    case = session.get(Case, row.case_id)
+    assert case is not None and case.id is not None
+    if case.state in (State.HIRED, State.NOT_SELECTED):  # a form sent twice changes nothing
+        raise DecisionRefused("l'esito di questo colloquio è già registrato")
+    if case.state is not State.INTERVIEW:
+        raise DecisionRefused("l'esito si registra dopo il colloquio: prima indicate il colloquio e la sua data")
+    kind = OutcomeKind.HIRED if hired else OutcomeKind.NOT_SELECTED
+    outcome = Outcome(
+        case_id=case.id,
+        kind=kind,
+        company_code=row.company_code,
+        start=start if hired else None,
+        vacancy_code=vacancy_code,
+    )
+    session.add(outcome)
+    target = State.HIRED if hired else State.NOT_SELECTED
+    transition(session, case, target, actor=ACTOR, reason=f"company:{row.company_code}")
+    if hired:  # checked 180 days after the start the company gave
+        set_step(case, FOLLOW_UP_STEP, due=follow_up_due(start or clock.today()))
+        session.add(case)
+    return outcome
 
 
 def _notify_interest(session: Session, case: Case, company: Organisation, row: Interest) -> None:
@@ -193,12 +231,14 @@ def _notify_interest(session: Session, case: Case, company: Organisation, row: I
         )
 
 
-def release_contacts(session: Session) -> list[str]:
-    """Send the candidate's contact to each interested company the candidate consented to (logged)."""
+def release_contacts(session: Session, *, only: list[int] | None = None) -> list[str]:
+    """Send the candidate's contact to each interested company the candidate consented to (logged);
+    ``only``: just these answers (a company's shortlist page releases as it records)."""
     released = []
-    rows = session.exec(
-        select(Interest).where(col(Interest.contact_released_at).is_(None), Interest.answer != InterestAnswer.NO)
-    ).all()
+    query = select(Interest).where(col(Interest.contact_released_at).is_(None), Interest.answer != InterestAnswer.NO)
+    if only is not None:
+        query = query.where(col(Interest.id).in_(only))
+    rows = session.exec(query).all()
     for row in rows:
         case = session.get(Case, row.case_id)
         assert case is not None

@@ -20,17 +20,20 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from config.data import load_routing, load_taxonomy
+from config.settings import get_settings
 from models import clock
 from models.cases import Case, Profile
-from models.enums import OrgKind, State, VacancyStatus
-from models.exchange import Match, Vacancy
+from models.enums import ConsentPurpose, OrgKind, State, VacancyStatus
+from models.exchange import CompanyLink, Interest, Match, Vacancy
 from models.ops import ImportFile
 from models.people import Organisation
 from tasks.core.audit import audit_read
+from tasks.core.consent import has_consent
 from tasks.core.partners import the_org
 from tasks.files.companies import HOW_LABELS, CompanyMatch, default_registry, resolve_company
 from tasks.files.imports import RowRejected, defer_event, import_rows, start_import
 from tasks.files.vacancy_rows import VacancyRow, parse_licence
+from tasks.mail.links import PURPOSE_SHORTLIST, page_url
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
 from tasks.matching.scoring import SCORING_VERSION, explain, top_k_for_vacancy
@@ -40,9 +43,12 @@ from tasks.runtime.progress import Progress
 
 __all__ = [
     "AssignRefused",
+    "ShortlistEntry",
+    "ShortlistUnknown",
     "VacancyRow",
     "WaitingVacancy",
     "assign_company",
+    "company_shortlist",
     "ingest_vacancy_file",
     "is_matchable",
     "match_vacancies",
@@ -70,6 +76,7 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
     (codes and Italian labels only: the result may reach Prefect).
     """
     from tasks.matching.occupations import default_coder
+    from tasks.matching.skills import code_requirements
 
     imp, table = start_import(session, path, kind="vacancy", sender_code=sender_code, required=["company", "title"])
     if table is None:
@@ -104,6 +111,7 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
                 occupation_code=best[0][0] if best else None,
                 occupation_score=best[0][1] if best else None,
                 skills=row.skills,
+                skill_codes=code_requirements(row.skills),
                 italian_required=row.italian_required,
                 licence_required=row.licence,
                 municipality=row.municipality,
@@ -292,7 +300,9 @@ def validate_approvals(session: Session, import_id: int, rows: list[dict[str, An
 
 def send_shortlists(session: Session, import_id: int, rows: list[dict[str, Any]]) -> int:
     """Record the operator's approval on each match and email the approved shortlists (or, when
-    none fits, the proposal to activate a policy) to the labour-market service."""
+    none fits, the proposal to activate a policy) to the labour-market service; the vacancy's
+    company gets a signed link to the approved profiles whose person consents to the share.
+    Returns the shortlists emailed to the labour-market service."""
     labour = the_org(session, OrgKind.LABOUR_SERVICE)
     tax = load_taxonomy().by_code
     approved = {str(r["vacancy_code"]): set(r.get("approved") or []) for r in rows}
@@ -331,7 +341,104 @@ def send_shortlists(session: Session, import_id: int, rows: list[dict[str, Any]]
             },
         ):
             sent += 1
+        if company is not None:  # and the company gets its page of the consenting profiles
+            _send_to_company(session, vacancy, company, shortlist)
     return sent
+
+
+#: The kind of email a vacancy's company receives with the link to its shortlist page.
+COMPANY_SHORTLIST = "company_shortlist"
+
+
+def _send_to_company(
+    session: Session, vacancy: Vacancy, company: Organisation, shortlist: list[dict[str, Any]]
+) -> bool:
+    """The approved profiles whose person consents to the share go to the vacancy's company as one
+    signed page (portal/companies), recorded as a ``company_link``; False when none may go."""
+    codes = [str(r["case_code"]) for r in shortlist]
+    keys = dict(
+        session.exec(select(Case.code, Case.person_key).where(col(Case.code).in_(codes))).all()  # type: ignore[arg-type]
+    )
+    shared = [c for c in codes if has_consent(session, keys[c], ConsentPurpose.PROFILE_TO_CONFINDUSTRIA)]
+    if (
+        not shared
+        or session.exec(
+            select(CompanyLink.id).where(CompanyLink.kind == "shortlist", CompanyLink.subject_code == vacancy.code)
+        ).first()
+    ):
+        return False
+    key = f"vacancy:{vacancy.code}:company:{company.code}"
+    enqueue_email(
+        session,
+        key=key,
+        kind=COMPANY_SHORTLIST,
+        recipient=company.email,
+        recipient_code=company.code,
+        context={
+            "company_name": company.name,
+            "vacancy_code": vacancy.code,
+            "vacancy_title": vacancy.title,
+            "count": len(shared),
+            "url": page_url(PURPOSE_SHORTLIST, company.code, vacancy.code),
+            "link_days": get_settings().portal_link_ttl_days,
+        },
+    )
+    session.add(
+        CompanyLink(
+            kind="shortlist",
+            subject_code=vacancy.code,
+            company_code=company.code,
+            case_codes=shared,
+            sent_at=clock.utcnow(),
+            sent_by=ACTOR,
+            outbox_key=key,
+        )
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class ShortlistEntry:
+    """One profile of a company's shortlist page: its match, case, profile and the answer so far."""
+
+    match: Match
+    case: Case
+    profile: Profile
+    interest: Interest | None
+
+
+class ShortlistUnknown(LookupError):
+    """No shortlist of that vacancy was sent to that company."""
+
+
+def company_shortlist(session: Session, vacancy_code: str, company_code: str) -> tuple[Vacancy, list[ShortlistEntry]]:
+    """What the company's shortlist page shows: the profiles sent to it for the vacancy, in rank
+    order, only while the person still consents to the share."""
+    vacancy = session.exec(select(Vacancy).where(Vacancy.code == vacancy_code)).first()
+    link = session.exec(
+        select(CompanyLink).where(
+            CompanyLink.kind == "shortlist",
+            CompanyLink.subject_code == vacancy_code,
+            CompanyLink.company_code == company_code,
+        )
+    ).first()
+    if vacancy is None or link is None or vacancy.company_code != company_code:
+        raise ShortlistUnknown(vacancy_code)
+    sent = set(link.case_codes)
+    out = []
+    for match, case in _ranked(session, vacancy):
+        if case.code not in sent or not has_consent(session, case.person_key, ConsentPurpose.PROFILE_TO_CONFINDUSTRIA):
+            continue
+        profile = session.exec(select(Profile).where(Profile.case_id == case.id)).first()
+        if profile is None:
+            continue
+        interest = session.exec(
+            select(Interest).where(
+                Interest.company_code == company_code, Interest.case_id == case.id, Interest.vacancy_id == vacancy.id
+            )
+        ).first()
+        out.append(ShortlistEntry(match, case, profile, interest))
+    return vacancy, out
 
 
 # --------------------------------------------------------------------------- the coordinators' queue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -51,6 +51,11 @@ class Assignment:
 
 CLEARED = Assignment(None, None, None)
 
+#: The one step a closed case keeps: a hire is checked 180 days after it started (still employed,
+#: left, not found out), the retention KPI and DUL's success criterion (tasks/outcomes.py records it).
+FOLLOW_UP_STEP = "follow_up_180"
+FOLLOW_UP_DAYS = 180
+
 # --------------------------------------------------------------------------------------------
 # Pure rules
 
@@ -82,6 +87,11 @@ def owner_code(kind: OwnerKind, *, office_code: str | None, org_code: str | None
     if kind is OwnerKind.OFFICE:
         return office_code or COORDINATORS
     return org_code or office_code or COORDINATORS
+
+
+def follow_up_due(started: date) -> date:
+    """The first business day from the 180th calendar day after a hire started."""
+    return add_business_days(started + timedelta(days=FOLLOW_UP_DAYS), 0)
 
 
 def due_date(step: Step, today: date) -> date:
@@ -174,6 +184,13 @@ def plan_defaults(
     """The default assignment of each case (by id) once in ``state``: facts and organisations
     gathered for the whole batch, then the pure rule per case."""
     table = table or load_next_steps()
+    if state is State.HIRED and FOLLOW_UP_STEP in table.steps:  # hired today: checked 180 days on
+        due = follow_up_due(today)
+        return {
+            c.id: Assignment(FOLLOW_UP_STEP, owner_code(OwnerKind.OFFICE, office_code=c.office_code), due)
+            for c in cases
+            if c.id is not None
+        }
     if state not in OPEN:
         return {c.id: CLEARED for c in cases if c.id is not None}
     facts = gather_facts(session, cases, facts_needed(table, state))
@@ -321,13 +338,15 @@ def stuck_cases(session: Session, limit: int | None = None) -> list[Case]:
     return list(session.exec(query.limit(limit) if limit else query).all())
 
 
+def has_step() -> ColumnElement[bool]:
+    """SQL: a case whose step someone must do: every open case, and a hire awaiting its check."""
+    return or_(col(Case.state).in_(sorted(OPEN)), col(Case.next_step) == FOLLOW_UP_STEP)
+
+
 def overdue_cases(session: Session, as_of: date, limit: int | None = None) -> list[Case]:
-    """Open cases whose next step was due before ``as_of``, oldest first."""
-    query = (
-        select(Case)
-        .where(col(Case.state).in_(sorted(OPEN)), col(Case.next_due) < as_of)
-        .order_by(col(Case.next_due), col(Case.code))
-    )
+    """Cases whose next step was due before ``as_of`` (open ones and hires awaiting their
+    180-day check), oldest first."""
+    query = select(Case).where(has_step(), col(Case.next_due) < as_of).order_by(col(Case.next_due), col(Case.code))
     return list(session.exec(query.limit(limit) if limit else query).all())
 
 

@@ -7,7 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from config.data import load_taxonomy
+from config.skills import load_skills
 from models.cases import Case, Profile
+from models.enums import Availability
+from models.labels import label
 
 
 class ProfilePublic(BaseModel):
@@ -19,6 +22,7 @@ class ProfilePublic(BaseModel):
 
     profile_code: str
     occupations: str
+    skills: str
     experience_years: int
     italian: str
     licence: str
@@ -28,18 +32,28 @@ class ProfilePublic(BaseModel):
 
 
 def public_profile(case: Case, profile: Profile) -> ProfilePublic:
-    """The public profile of ``case`` (occupation labels in Italian with their ISCO codes)."""
+    """The public profile of ``case`` (occupation labels in Italian with their ISCO codes, skills
+    and languages by their Italian labels)."""
     tax = load_taxonomy().by_code
     return ProfilePublic(
         profile_code=case.code,
         occupations=", ".join(f"{tax[c].it} ({c})" if c in tax else c for c in profile.occupations),
+        skills="; ".join(load_skills().labels(profile.skills)),
         experience_years=profile.experience_years,
         italian=profile.italian.value,
-        licence=profile.licence.value,
-        education=f"ISCED {profile.education.value}",
-        availability=profile.availability + (", turni" if profile.shifts else ""),
+        licence=label(profile.licence),  # Italian words, never a stored value (models/labels.py)
+        education=label(profile.education),
+        availability=_availability(profile.availability, shifts=profile.shifts),
         area=profile.area or "",
     )
+
+
+def _availability(stored: str, *, shifts: bool) -> str:
+    """``full_time`` (or ``full_time,shifts``) and the shifts flag as one Italian phrase."""
+    words = [label(part.strip(), Availability) for part in stored.split(",") if part.strip()]
+    if shifts and label(Availability.SHIFTS) not in words:
+        words.append(label(Availability.SHIFTS))
+    return ", ".join(words) or "—"
 
 
 def profile_row(case: Case, profile: Profile) -> dict[str, Any]:

@@ -126,9 +126,11 @@ def record_creations(
     actor: str,
     office_code: str | None = None,
     flow_run_id: str | None = None,
+    steps_written: bool = False,
 ) -> None:
     """The first history row (no ``from`` state) of each new ``(case id, code)``, one INSERT, and
-    the state's default next step for each new case that has none (a few UPDATEs)."""
+    the state's default next step for each new case that has none (a few UPDATEs) — unless the
+    caller wrote the steps with the cases' INSERT (``steps_written``: the bulk import)."""
     if not cases:
         return
     now = utcnow()
@@ -149,6 +151,8 @@ def record_creations(
     )
     for _, code in cases:
         queue_event(session, case_event(code, office_code, None, state.value))
+    if steps_written:
+        return
     for chunk in in_chunks([case_id for case_id, _ in cases]):
         created = list(session.exec(select(Case).where(col(Case.id).in_(chunk))).all())
         complete_steps(session, created, state, today=local_today())

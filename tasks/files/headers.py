@@ -101,10 +101,15 @@ def kinds() -> dict[str, dict[str, list[str]]]:
 
 
 def field_label(kind: str, field: str) -> str:
-    """The Italian name of a field, as partners read it in messages ("Cognome")."""
+    """The Italian name of a field, as partners read it in messages ("Cognome", "Partita IVA"):
+    ``_labels`` in config/columns.yaml, else the first alias; never the internal field name."""
     field = field.removesuffix(SECONDARY)
+    label = _config().get("_labels", {}).get(field)
+    if label:
+        return str(label)
     aliases = kinds().get(kind, {}).get(field) or [field.replace("_", " ")]
-    return str(aliases[0]).capitalize()
+    text = str(aliases[0])
+    return text[:1].upper() + text[1:]
 
 
 def _content(words: list[tuple[str, bool]], stopwords: frozenset[str]) -> frozenset[str]:
@@ -271,7 +276,5 @@ def missing_columns_message(
         )
     row, named = found
     where = f"nella riga di intestazione {row}" if row else "negli oggetti JSON"
-    parts = [
-        f"manca la colonna obbligatoria «{field_label(kind, f)}» ({f}) {where}" for f in required if f not in named
-    ]
+    parts = [f"manca la colonna obbligatoria «{field_label(kind, f)}» {where}" for f in required if f not in named]
     return f"{name}: {'; '.join(parts)}.{hint}"

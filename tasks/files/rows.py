@@ -17,6 +17,7 @@ from pydantic import (
 
 from models import clock
 from models.enums import Cefr
+from tasks.files.headers import field_label
 from tasks.files.normalize import cf_problem, normalize_cf, normalize_email, normalize_name, normalize_sex
 from tasks.files.phones import Phone, phone_text, read_phone_cell, region_hints
 from tasks.files.places import resolve_municipality
@@ -298,7 +299,12 @@ class ReferralRow(BaseModel):
 def row_warnings(row: ReferralRow, headers: dict[str, str]) -> list[dict[str, str]]:
     """What an accepted row lost, as {column, reason} (no cell values: the acknowledgement and
     the import record keep no personal data), e.g. a phone that was no phone."""
-    return [{"column": headers.get(field, field), "reason": reason} for field, reason in row._warnings]
+    return [{"column": _column(headers, field), "reason": reason} for field, reason in row._warnings]
+
+
+def _column(headers: dict[str, str], field: str) -> str:
+    """The column as the file names it, else its Italian name: never the internal field name."""
+    return headers.get(field) or field_label("referral", field)
 
 
 def validate_row(raw: dict[str, Any], headers: dict[str, str]) -> tuple[ReferralRow | None, list[dict[str, str]]]:
@@ -314,7 +320,7 @@ def validate_row(raw: dict[str, Any], headers: dict[str, str]) -> tuple[Referral
                 message = "colonna mancante"
             errors.append(
                 {
-                    "column": headers.get(field, field),
+                    "column": _column(headers, field),
                     "value": safe_value(raw.get(field)),
                     "reason": message,
                 }

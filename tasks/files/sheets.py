@@ -30,6 +30,7 @@ MIN_WIDTH = 8
 PROFILE_HEADERS: dict[str, str] = {
     "profile_code": "Codice profilo",
     "occupations": "Professioni",
+    "skills": "Competenze e lingue",
     "italian": "Italiano (QCER)",
     "licence": "Patente",
     "education": "Titolo di studio",

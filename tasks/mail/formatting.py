@@ -65,6 +65,15 @@ def format_date_long(value: datetime | date | str, language: str = DEFAULT_LANGU
     return format_date(day, "full", locale=_babel_locale(language))
 
 
+def format_date_plain(value: datetime | date | str, language: str = DEFAULT_LANGUAGE) -> str:
+    """``30 novembre 2026``: after "dal", "al", "il" a weekday would read "al domenica"."""
+    from babel.dates import format_date
+
+    value = _as_datetime(value)
+    day = _local(value).date() if isinstance(value, datetime) else value
+    return format_date(day, "long", locale=_babel_locale(language))
+
+
 def format_datetime_long(value: datetime | str, language: str = DEFAULT_LANGUAGE) -> str:
     """``lunedì 30 novembre 2026, ore 09:45`` and its English/Ukrainian counterparts."""
     from babel.dates import format_time
@@ -172,3 +181,14 @@ def codes_summary(codes: Iterable[str], limit: int = 3) -> str:
     if len(items) <= limit:
         return ", ".join(items)
     return ", ".join(items[:limit]) + f" +{len(items) - limit}"
+
+
+def value_label(value: Any, empty: str = "—") -> str:
+    """A stored value (``full_time``, ``none``, ``interview``…) or a list of them in Italian
+    words (models/labels.py): the templates' ``label`` filter, so no storage string reaches a reader."""
+    from models.labels import label
+
+    if isinstance(value, list | tuple | set):
+        words = [label(v) for v in value if v not in (None, "")]
+        return ", ".join(words) if words else empty
+    return label(value, empty=empty)

@@ -31,6 +31,16 @@ from config.settings import Settings, get_settings
 
 VERSION = "v1"
 PURPOSE_ANSWER = "answer"
+#: Pages of portal/companies: Confindustria's batch page (its code × a batch), a company's
+#: profiles of a batch (company × batch), a company's shortlist (company × vacancy).
+PURPOSE_BATCH = "batch"
+PURPOSE_COMPANY_BATCH = "company_batch"
+PURPOSE_SHORTLIST = "shortlist"
+PAGE_PATHS: dict[str, str] = {
+    PURPOSE_BATCH: "/profili/lotto/",
+    PURPOSE_COMPANY_BATCH: "/profili/azienda/",
+    PURPOSE_SHORTLIST: "/profili/posizione/",
+}
 MAX_TOKEN_LENGTH = 512
 KEY_FILE = "portal.key"
 MIN_SECRET_LENGTH = 16
@@ -135,6 +145,38 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _sign(payload: dict[str, Any], subkey: str, key: bytes) -> str:
+    """``version.body.mac``: the JSON payload signed with the master key's ``subkey``."""
+    signed = f"{VERSION}.{_b64(json.dumps(payload, separators=(',', ':'), sort_keys=True).encode('utf-8'))}"
+    mac = hmac.new(_subkey(key, subkey), signed.encode("ascii"), hashlib.sha256).digest()
+    return f"{signed}.{_b64(mac)}"
+
+
+def _signed_payload(token: str, subkey: str, key: bytes | None, invalid: LinkInvalid) -> Any:
+    """The decoded payload of a token signed with ``subkey``; ``invalid`` when the token is malformed,
+    of another version or its signature does not hold."""
+    if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise invalid
+    version, body, mac_text = token.split(".")
+    if version != VERSION:
+        raise invalid
+    try:
+        expected = hmac.new(
+            _subkey(key or portal_key(), subkey), f"{version}.{body}".encode("ascii"), hashlib.sha256
+        ).digest()
+    except UnicodeEncodeError:
+        raise invalid from None
+    # Compare the text, not the decoded bytes: base64 decoders ignore the spare bits of the last
+    # character and stray characters, so several spellings decode to one signature. Only the
+    # exact spelling we issued is accepted, so no altered link ever opens the form.
+    if not hmac.compare_digest(_b64(expected).encode("ascii"), mac_text.encode("ascii", errors="replace")):
+        raise invalid
+    try:
+        return json.loads(_unb64(body))
+    except (binascii.Error, ValueError, TypeError):
+        raise invalid from None
+
+
 # ------------------------------------------------------------------------------------ links
 
 
@@ -146,8 +188,10 @@ def sign_link(
     now: float | None = None,
     ttl_days: int | None = None,
     key: bytes | None = None,
+    purpose: str = PURPOSE_ANSWER,
 ) -> str:
-    """A token letting ``company_code`` answer about ``case_code`` (× ``vacancy_code``) until expiry."""
+    """A token letting ``company_code`` answer about ``case_code`` (× ``vacancy_code``) until expiry
+    (another ``purpose``: ``case_code`` is the batch or vacancy code that page shows)."""
     for name, value in (("azienda", company_code), ("pratica", case_code), ("posizione", vacancy_code or "x")):
         if not value or len(value) > _CODE_MAX:
             raise ValueError(f"codice {name} non valido per un link: {value!r}")
@@ -155,43 +199,29 @@ def sign_link(
     issued = int(time.time() if now is None else now)
     ttl = (ttl_days or settings.portal_link_ttl_days) * 86400
     payload = {
-        "p": PURPOSE_ANSWER,
+        "p": purpose,
         "c": company_code,
         "k": case_code,
         "v": vacancy_code,
         "i": issued,
         "e": issued + ttl,
     }
-    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-    signed = f"{VERSION}.{body}"
-    mac = hmac.new(_subkey(key or portal_key(settings), "link"), signed.encode("ascii"), hashlib.sha256).digest()
-    return f"{signed}.{_b64(mac)}"
+    return _sign(payload, "link", key or portal_key(settings))
 
 
 def verify_link(token: str, *, now: float | None = None, key: bytes | None = None) -> AnswerLink:
     """The link's content if the signature holds and it has not expired; :class:`LinkError` otherwise."""
+    return _decode(token, PURPOSE_ANSWER, now=now, key=key)
+
+
+def _decode(token: str, purpose: str, *, now: float | None, key: bytes | None) -> AnswerLink:
+    """Verify signature, ``purpose`` and expiry: a link of one purpose never opens another page."""
     invalid = LinkInvalid(
         "Il link è incompleto o è stato modificato. Riaprite il link direttamente dall'email ricevuta, "
         "senza modificarlo; se il problema continua, scrivete a Confindustria Bergamo."
     )
-    if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
-        raise invalid
-    version, body, mac_text = token.split(".")
-    if version != VERSION:
-        raise invalid
+    data = _signed_payload(token, "link", key, invalid)
     try:
-        expected = hmac.new(
-            _subkey(key or portal_key(), "link"), f"{version}.{body}".encode("ascii"), hashlib.sha256
-        ).digest()
-    except UnicodeEncodeError:
-        raise invalid from None
-    # Compare the text, not the decoded bytes: base64 decoders ignore the spare bits of the last
-    # character and stray characters, so several spellings decode to one signature. Only the
-    # exact spelling we issued is accepted, so no altered link ever opens the form.
-    if not hmac.compare_digest(_b64(expected).encode("ascii"), mac_text.encode("ascii", errors="replace")):
-        raise invalid
-    try:
-        data: Any = json.loads(_unb64(body))
         link = AnswerLink(
             company_code=_text(data["c"]),
             case_code=_text(data["k"]),
@@ -202,7 +232,7 @@ def verify_link(token: str, *, now: float | None = None, key: bytes | None = Non
         )
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise invalid from None
-    if link.purpose != PURPOSE_ANSWER:
+    if link.purpose != purpose:
         raise invalid
     if (time.time() if now is None else now) >= link.expires_at:
         raise LinkExpired(
@@ -229,6 +259,85 @@ def answer_url(
     """The full link put in an email: ``<portal_base_url>/r/<token>``."""
     base = (base_url or get_settings().portal_base_url).rstrip("/")
     return f"{base}/r/{sign_link(company_code, case_code, vacancy_code, now=now)}"
+
+
+# ---------------------------------------------------------------------- partner page links
+
+PURPOSE_PARTNER = "partner"
+PARTNER_LINK_TTL_DAYS = 90
+
+
+@dataclass(frozen=True)
+class PartnerLink:
+    """What a verified partner link allows: one referring organisation on its own pages
+    (portal/partners: the referral form and the status of its referrals), until expiry."""
+
+    org_code: str
+    issued_at: int
+    expires_at: int
+    purpose: str = PURPOSE_PARTNER
+
+
+def sign_partner_link(
+    org_code: str, *, now: float | None = None, ttl_days: int | None = None, key: bytes | None = None
+) -> str:
+    """A token opening the partner pages of ``org_code`` until expiry (its own subkey and purpose,
+    so it never opens a company's answer form, nor an answer link these pages)."""
+    if not org_code or len(org_code) > _CODE_MAX:
+        raise ValueError(f"codice ente non valido per un link: {org_code!r}")
+    issued = int(time.time() if now is None else now)
+    payload = {
+        "p": PURPOSE_PARTNER,
+        "o": org_code,
+        "i": issued,
+        "e": issued + (ttl_days or PARTNER_LINK_TTL_DAYS) * 86400,
+    }
+    return _sign(payload, "partner-link", key or portal_key())
+
+
+def verify_partner_link(token: str, *, now: float | None = None, key: bytes | None = None) -> PartnerLink:
+    """The partner link's content if its signature holds and it has not expired; :class:`LinkError` otherwise."""
+    invalid = LinkInvalid(
+        "Il link è incompleto o è stato modificato. Riaprite il link direttamente dall'email ricevuta, "
+        "senza modificarlo; se il problema continua, chiedete un nuovo link al coordinamento."
+    )
+    data = _signed_payload(token, "partner-link", key, invalid)
+    try:
+        link = PartnerLink(
+            org_code=_text(data["o"]), issued_at=int(data["i"]), expires_at=int(data["e"]), purpose=_text(data["p"])
+        )
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        raise invalid from None
+    if link.purpose != PURPOSE_PARTNER:
+        raise invalid
+    if (time.time() if now is None else now) >= link.expires_at:
+        raise LinkExpired(
+            "Il link per le pagine delle segnalazioni è scaduto. Chiedete un nuovo link al coordinamento "
+            "del progetto: vi arriverà per email all'indirizzo dell'ente."
+        )
+    return link
+
+
+def partner_url(
+    org_code: str, *, base_url: str | None = None, now: float | None = None, ttl_days: int | None = None
+) -> str:
+    """The full link put in the partner's email: ``<portal_base_url>/segnalazioni/accesso/<token>``."""
+    base = (base_url or get_settings().portal_base_url).rstrip("/")
+    return f"{base}/segnalazioni/accesso/{sign_partner_link(org_code, now=now, ttl_days=ttl_days)}"
+
+
+def verify_page_link(token: str, purpose: str, *, now: float | None = None, key: bytes | None = None) -> AnswerLink:
+    """A page link of ``purpose`` (``company_code``: whose page, ``case_code``: the batch or
+    vacancy code); :class:`LinkError` when broken, expired or meant for another page."""
+    return _decode(token, purpose, now=now, key=key)
+
+
+def page_url(
+    purpose: str, org_code: str, subject_code: str, *, base_url: str | None = None, now: float | None = None
+) -> str:
+    """The full link to a page of portal/companies, e.g. ``<portal_base_url>/profili/lotto/<token>``."""
+    base = (base_url or get_settings().portal_base_url).rstrip("/")
+    return f"{base}{PAGE_PATHS[purpose]}{sign_link(org_code, subject_code, now=now, purpose=purpose)}"
 
 
 # ------------------------------------------------------------------------- form (CSRF) tokens

@@ -19,6 +19,7 @@ from tasks.mail.formatting import (
     DEFAULT_LANGUAGE,
     codes_summary,
     format_date_long,
+    format_date_plain,
     format_datetime_long,
     format_datetime_short,
     format_month,
@@ -26,6 +27,7 @@ from tasks.mail.formatting import (
     format_percent,
     listing,
     state_label,
+    value_label,
 )
 from tasks.mail.message import sanitize_header
 
@@ -63,9 +65,12 @@ KINDS: dict[str, KindSpec] = {
             "consent_missing",
             "row_warnings",
             "row_warnings_total",
+            "in_review",
         ),
-        description="Outcome of a referral file: accepted [{row, case_code, office_name}], "
-        "rejected [{row, errors: [{column, reason}]}], duplicates [{row, case_code}]; unused_columns "
+        description="Outcome of a referral file, each row in one list: accepted [{row, case_code, office_name}], "
+        "rejected [{row, errors: [{column (or None), reason}]}] (refused rows and people who said no to the "
+        "processing), duplicates [{row, case_code, office_name, same_file_row}], in_review [{row, case_code}]; "
+        "unused_columns "
         "[header as written]; consent_missing: the file had no consent columns (first line of the text); "
         "row_warnings [{row, column, reason}] of accepted rows (row_warnings_total of them in all).",
     ),
@@ -82,33 +87,101 @@ KINDS: dict[str, KindSpec] = {
         optional=("referrer_name", "file_name", "row", "existing_office_phone", "existing_office_email"),
         description="The referred person is already followed by a CPI office; the referral was merged.",
     ),
+    "case_closed": KindSpec(
+        audience="referrer",
+        required=("case_code", "reason", "reason_label", "closed_on"),
+        optional=("referrer_name", "person_name", "office_name", "office_phone", "office_email"),
+        carries_identifiers=True,
+        description="An operator closed a case the referrer sent (reason code and its Italian label); the "
+        "person is named only to the partner who referred them, with consent_purpose=referrer_contact.",
+    ),
+    "partner_digest": KindSpec(
+        audience="referrer",
+        required=("items", "period"),
+        optional=("referrer_name", "status_url"),
+        carries_identifiers=True,
+        description="The partner's daily or weekly digest (tasks/referral/feedback.py): items [{person_name, "
+        "case_code, news (Italian), on, reason_label (closures)}] of the people it referred who consented to "
+        "referrer_contact; period giorno | settimana; status_url: a fresh signed link to its status page.",
+    ),
+    "partner_link": KindSpec(
+        audience="referrer",
+        required=("link", "expires_on"),
+        optional=("referrer_name",),
+        description="The signed link opening a referring organisation's pages (/segnalazioni/: referral form "
+        "and status of its referrals), sent to the organisation's address by `incontro partner-link --email`.",
+    ),
     "intake_appointment_candidate": KindSpec(
         audience="candidate",
         required=("case_code", "office_name", "office_address", "appointment_at"),
-        optional=("candidate_name", "office_phone", "office_email", "map_url", "extra_documents", "notes"),
+        optional=(
+            "candidate_name",
+            "office_phone",
+            "office_email",
+            "map_url",
+            "extra_documents",
+            "notes",
+            "rescheduled",
+        ),
         languages=("it", "en", "uk"),
-        description="Intake appointment at the CPI: when, where and what to bring.",
+        description="Intake appointment at the CPI: when, where and what to bring; rescheduled: a new "
+        "appointment after a missed one (not a first meeting).",
     ),
     "intake_appointment_referrer": KindSpec(
         audience="referrer",
         required=("appointments", "office_name"),
         optional=("referrer_name", "office_address", "office_phone"),
         description="One digest per referrer and office: when the intakes of their referrals are "
-        "scheduled, appointments [{case_code, appointment_at}] (one email, not one per person).",
+        "scheduled, appointments [{case_code, appointment_at, rescheduled, without_email}] (one email, "
+        "not one per person); without_email: the referrer tells the person.",
+    ),
+    "intake_no_show_referrer": KindSpec(
+        audience="referrer",
+        required=("cases", "office_name", "reply_by"),
+        optional=("referrer_name", "office_phone", "office_email"),
+        description="People who missed more appointments than allowed: the referrer is asked to reach them "
+        "and tell the CPI by reply_by whether they want a new one, else the CPI proposes closing the case; "
+        "cases [{case_code, missed, last_appointment}]; case codes only.",
     ),
     "cpia_enrolment_request": KindSpec(
         audience="cpia",
         required=("cases",),
-        optional=("cpia_name", "request_code", "reply_by", "notes"),
-        description="Italian-course enrolment request: cases [{case_code, target_level, office_name}]; "
-        "the candidate's contact is released only through the CPI office.",
+        optional=("cpia_name", "site", "request_code", "reply_by", "notes"),
+        carries_identifiers=True,
+        description="Italian-course enrolment request to the CPIA site serving the person's area: cases "
+        "[{case_code, target_level, office_name, ...}]; name and contacts only where the person consented "
+        "to the CPIA, otherwise the request says to ask the CPI office.",
     ),
     "dispatch_confindustria": KindSpec(
         audience="confindustria",
         required=("batch_code", "profiles"),
-        optional=("count", "date", "attachment_name", "reply_by", "notes"),
-        description="Pseudonymous profiles [{profile_code, occupations, italian, licence, education, "
-        "availability, area}]; the XLSX attachment comes from tasks.files.sheets.profiles_xlsx.",
+        optional=(
+            "count",
+            "date",
+            "attachment_name",
+            "reply_by",
+            "notes",
+            "batch_url",
+            "occupations",
+            "companies",
+            "unmatched",
+            "link_days",
+        ),
+        description="A summary and one signed link to the batch page (batch_url; occupations [{label, count}], "
+        "companies and unmatched counts); without batch_url, pseudonymous profiles [{profile_code, occupations, "
+        "italian, licence, education, availability, area, links}] in the body.",
+    ),
+    "company_profiles": KindSpec(
+        audience="company",
+        required=("company_name", "batch_code", "count", "url"),
+        optional=("link_days",),
+        description="A member company's signed link to its profiles of a dispatch batch (portal/companies).",
+    ),
+    "company_shortlist": KindSpec(
+        audience="company",
+        required=("company_name", "vacancy_code", "vacancy_title", "count", "url"),
+        optional=("link_days",),
+        description="The vacancy's company: signed link to the approved shortlist, answered per profile.",
     ),
     "interest_notice": KindSpec(
         audience="cpi_or_referrer",
@@ -150,6 +223,14 @@ KINDS: dict[str, KindSpec] = {
         optional=("office_name", "form_label", "form_url"),
         description="A CPI office has forms waiting for these cases.",
     ),
+    "consent_to_ask": KindSpec(
+        audience="cpi",
+        required=("cases",),
+        optional=("office_name", "agenda_after"),
+        description="A CPI office has cases stuck until it asks the person for a consent: cases [{case_code, "
+        "consent (in Italian), due}]; agenda_after: business days of delay after which the coordination "
+        "table takes them up. Case codes only.",
+    ),
     "failure_alert": KindSpec(
         audience="coordinator",
         required=("error_summary",),
@@ -168,18 +249,23 @@ KINDS: dict[str, KindSpec] = {
     "policy_proposal": KindSpec(
         audience="provider",
         required=("case_code", "measure_code", "measure_label"),
-        optional=("provider_name", "office_name", "pathway", "course", "notes"),
+        optional=("provider_name", "office_name", "pathway", "course", "notes", "register_code", "site"),
         description="A CPI chose an active-policy measure for a case: the accredited operator or training "
         "body takes it up; course {code, title, start, hours, internship, allowance, vacancy_code}; the "
-        "person's contact comes only through the CPI office.",
+        "operator's site {municipality, address, phone} nearest to the person; register_code: how the "
+        "register names the measure (GOL, Garanzia Giovani, BG-RIPARTIRE); the person's contact comes "
+        "only through the CPI office.",
     ),
     "tavolo_agenda": KindSpec(
         audience="coordinator",
         required=("meeting_date", "since", "new_referrals", "awaiting", "ending", "placements"),
-        optional=("until", "member_name", "notes"),
+        optional=("until", "member_name", "notes", "literacy", "chair", "members", "consent"),
         description="Monthly coordination table agenda: new_referrals [{case_code, office, state, on}], awaiting "
         "[{case_code, office, since, days, options}], ending [{case_code, measure, status, expected_end}], "
-        "placements [{case_code, route, company, days, on}]; case codes only.",
+        "placements [{case_code, route, company, days, on}], literacy [{case_code, office, courses, last, "
+        "since}], consent [{case_code, office, consent, due}] (consents nobody asked for); offices, companies and "
+        "measures by name; chair and members: who sits at the table; "
+        "case codes only.",
     ),
 }
 
@@ -228,6 +314,7 @@ def get_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     )
     env.filters.update(
         date_long=_in_language(format_date_long),
+        date_plain=_in_language(format_date_plain),
         datetime_long=_in_language(format_datetime_long),
         datetime_short=format_datetime_short,
         month_long=_in_language(format_month),
@@ -236,6 +323,7 @@ def get_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         listing=listing,
         codes_summary=codes_summary,
         state_label=state_label,
+        label=value_label,
     )
     return env
 

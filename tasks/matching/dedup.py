@@ -1,51 +1,58 @@
-"""Duplicate detection for referred people (docs/ARCHITECTURE.md#matching): pure, blocked, vectorised.
+"""Duplicate detection for referred people (docs/ARCHITECTURE.md#matching, issue 21).
 
-Order of evidence:
-
-1. the same codice fiscale is the same person (merge, score 100);
-2. the same phone or e-mail *and* a name that scores at least the review threshold *and* no
-   conflicting birth date is the same person (a shared family phone is not);
-3. otherwise names are compared with rapidfuzz inside blocks: records with the same birth date,
-   or – when one side has no birth date – records sharing a phonetic key pair of their names.
-   Name-only evidence never merges on its own: it goes to a person for review.
-
-A fuzzy score alone never merges either: "Kovalenko Oleksandr" and "Kovalenko Oleksandra",
-twins born the same day, score 97. A merge also needs the two names to *agree*: every name
-on one side pairs with a name on the other (any order) that has the same matching key or
-one slip of the keyboard (length >= 6, same first two letters - Harpreet and Gurpreet are
-two names -, not a change of the final vowel, which is how Italian, Slavic and Spanish names
-mark sex); spacing ("Abdel Kader" /
-"Abdelkader") and the Arabic article ("El Mansouri" / "Mansouri") may differ. Agreeing names
-score ``100 - 4 x slips - 2 x spacing/article differences``, so the merge threshold says how
-many slips to forgive; names that do not agree score at most just under the merge threshold.
-
-Two different valid 16-character codici fiscali never merge automatically: they go to review
-(a referrer may have computed one with a wrong birthplace), reason ``codice_fiscale_conflict``.
+1. **Blocking** finds the pairs worth comparing: the same birth date (day and month in either
+   order), the same phone, e-mail or half of a tax code, or two name words with the same
+   consonant skeleton (so a missing birth date, swapped names or another spelling still meet).
+2. **Evidence** is weighed by a Fellegi–Sunter model (:mod:`tasks.matching.dedup_model`):
+   each field lands on a level, each level weighs ``log2(m/u)``, trained by EM; the score is the
+   probability (0-100) that the two referrals are one person.
+3. **Rules** are hard constraints on top: a merge needs names that agree (or the same tax
+   code) and evidence beyond the name (birth date – not 1 January, the registries' placeholder
+   –, a tax code, a personal phone or e-mail); names that only resemble each other merge only
+   with the same birth date *and* a personal identifier; the same name in the other sex
+   (Oleksandr / Oleksandra) never. Two different valid tax codes or incompatible birth dates
+   (another year; day and month swapped is compatible) never merge – checked on the whole
+   cluster, so a shared phone cannot chain a father, his son of the same name and a referral
+   without a date into one person; a referral that would merge equally with two people who
+   cannot be one goes to review (``ambiguous``). The same valid tax code merges.
+4. **Bands**: score at or above ``merge`` (and the rules hold) merges; at or above ``review``
+   goes to a person; below is a new person. Each decision says why in Italian: the level and
+   the weight of each field.
 
 Every new record is compared with the existing ones and with the *earlier* records of the same
-batch, so a person referred twice in one run points to their first referral.
-
-Inside a Prefect run a big batch also shows a progress bar (``tasks.runtime.progress``, counts only);
-elsewhere the functions have no side effect. numpy and rapidfuzz are imported by the functions that
-compare names, once per call of the function that runs the loop: a flow run starts without them.
+batch; a merged record points to the earliest record of its cluster (its first referral).
+numpy and rapidfuzz are imported by the function that runs the search: a flow starts without them.
 """
 
 from __future__ import annotations
 
+import re
+from array import array
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
-from itertools import permutations
 from typing import TYPE_CHECKING, Literal
 
-from tasks.files.normalize import (
-    name_key_token,
-    normalize_cf,
-    normalize_email,
-    normalize_name,
-    normalize_phone,
+from models import clock
+from tasks.files.normalize import normalize_cf, normalize_name
+from tasks.matching.dedup_model import (
+    BIRTH,
+    CF,
+    EMAIL,
+    MISSING,
+    NAME,
+    PHONE,
+    SHARED_CONTACT,
+    FSModel,
+    NameParts,
+    birth_dates_compatible,
+    cf_birth_date,
+    explain,
+    load_model,
+    match_weights,
+    name_level,
+    probability,
 )
 from tasks.runtime.progress import Progress
 
@@ -53,18 +60,10 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = [
-    "DedupDecision",
-    "DedupThresholds",
-    "PersonRecord",
-    "agreement_score",
-    "find_duplicates",
-    "name_score",
-    "phonetic_key",
-]
+__all__ = ["DedupDecision", "DedupThresholds", "PersonRecord", "candidate_levels", "find_duplicates"]
 
 Band = Literal["merge", "review", "new"]
-_VOWELS = frozenset("aeiou")
+MAX_BLOCK = 400  # a block this big says nothing (a placeholder date, a common name pair)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +83,24 @@ class PersonRecord:
 
 @dataclass(frozen=True, slots=True)
 class DedupThresholds:
-    """Name-score bands (0-100): at/above ``merge`` merge, at/above ``review`` ask a person."""
+    """Score bands (0-100, the probability of one person): ``merge`` merges, ``review`` asks.
+
+    The grey band starts at 50: a pair as likely one person as two is what an operator is for
+    (``bench/bench_dedup.py``: about 1 % of referrals, half of them true duplicates).
+    ``config/routing.yaml`` gives the import's own values."""
 
     merge: float = 92.0
-    review: float = 80.0
+    review: float = 50.0
 
 
 @dataclass(frozen=True, slots=True)
 class DedupDecision:
     """Outcome for one new record.
 
-    ``score`` is 100 for an identical codice fiscale, otherwise the name similarity (0-100)
-    that supported the decision; ``reason`` says which evidence decided.
+    ``score`` is the probability (0-100) that ``new_key`` and ``match_key`` are one person;
+    ``reason`` is the strongest agreeing evidence as a code (``codice_fiscale``, ``phone``,
+    ``email``, ``name+birth_date``, ``name_only``, ``codice_fiscale_conflict``,
+    ``birth_date_conflict``, ``ambiguous``, ``no_match``); ``why`` explains it in Italian.
     """
 
     new_key: str
@@ -103,344 +108,449 @@ class DedupDecision:
     band: Band
     score: float
     reason: str
+    why: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Prepared:
-    key: str
-    name: str  # name_key tokens of "family given", space-joined
-    birth_date: date | None
-    cf: str | None
-    phone: str | None
-    email: str | None
-    tokens: tuple[str, ...]  # name keys of ``words``
-    words: tuple[str, ...]  # normalised words of "family given", before folding
+    names: list[NameParts]
+    birth: list[date | None]
+    cf: list[str | None]  # valid, normalised
+    cf_raw: list[str | None]  # as written, uppercased without spaces (typos kept)
+    phone: list[str | None]
+    email: list[str | None]
+    shared: set[str]  # phones/e-mails written on referrals of many different people
 
 
-def phonetic_key(token: str) -> str:
-    """Block key of one name-key token: first letter plus the next two consonants.
-
-    Vowel typos and most transliteration leftovers keep the same key; the key only decides who
-    is *compared*, never who matches.
-    """
-    if not token:
-        return ""
-    consonants = [c for c in token[1:] if c not in _VOWELS]
-    return token[0] + "".join(consonants[:2])
-
-
-def name_score(a: str, b: str) -> float:
-    """Similarity (0-100) of two name keys, independent of word order.
-
-    Mean of token-sort (penalises extra names) and token-set (forgives a missing patronymic or
-    second given name), so "Kovalenko Oleksandr" vs "Oleksandr Petrovych Kovalenko" lands in
-    the review band rather than merging or being ignored.
-    """
-    sort_ratio, set_ratio = _token_ratios()
-    return (sort_ratio(a, b) + set_ratio(a, b)) / 2.0
-
-
-@cache
-def _token_ratios() -> tuple[Callable[..., float], Callable[..., float]]:
-    """rapidfuzz's token-sort and token-set ratios, imported at the first comparison (a cached
-    call, not an import statement, in ``name_score``: a loop may call it millions of times)."""
-    from rapidfuzz import fuzz
-
-    return fuzz.token_sort_ratio, fuzz.token_set_ratio
+def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
+    year = clock.today().year
+    names, birth, cfs, raws, phones, emails = [], [], [], [], [], []
+    for r in records:
+        words = normalize_name(f"{r.family_name or ''} {r.given_names or ''}").split()
+        if not words and (r.native_family_name or r.native_given_names):
+            words = normalize_name(f"{r.native_family_name or ''} {r.native_given_names or ''}").split()
+        names.append(NameParts.of(words))
+        cf = normalize_cf(r.codice_fiscale)
+        raw = "".join((r.codice_fiscale or "").split()).upper() or None
+        cfs.append(cf)
+        raws.append(raw if raw and len(raw) == 16 else None)
+        birth.append(r.birth_date or cf_birth_date(cf, year))
+        phones.append(_phone_key(r.phone))
+        emails.append(_email_key(r.email))
+    years: dict[str, set[int]] = defaultdict(set)
+    for contacts in (phones, emails):
+        for value, born in zip(contacts, birth, strict=True):
+            if value and born:
+                years[value].add(born.year)
+    shared = {v for v, ys in years.items() if len(ys) >= SHARED_CONTACT}
+    return _Prepared(names, birth, cfs, raws, phones, emails, shared)
 
 
-def _prepare(rec: PersonRecord) -> _Prepared:
-    words = normalize_name(f"{rec.family_name or ''} {rec.given_names or ''}").split()
-    if not words and (rec.native_family_name or rec.native_given_names):
-        words = normalize_name(f"{rec.native_family_name or ''} {rec.native_given_names or ''}").split()
-    tokens = [name_key_token(w) for w in words]
-    cf = normalize_cf(rec.codice_fiscale)
-    phone = normalize_phone(rec.phone) if rec.phone else None
-    email = normalize_email(rec.email) if rec.email else None
-    return _Prepared(
-        key=rec.key,
-        name=" ".join(tokens),
-        birth_date=rec.birth_date,
-        cf=cf,
-        phone=phone,
-        email=email,
-        tokens=tuple(tokens),
-        words=tuple(words),
-    )
+_NOT_DIGIT = re.compile(r"\D")
 
 
-def _name_blocks(tokens: tuple[str, ...]) -> set[tuple[str, ...]]:
-    """Unordered pairs of phonetic keys (swapped family/given order gives the same pairs),
-    plus each whole name with the initial of another, so that a slip in a consonant of one
-    name ("Fedetrica") still meets the record through the other name."""
-    words = sorted({t for t in tokens if len(t) >= 2})
-    keys = sorted({phonetic_key(t) for t in words})
-    if not keys:
-        return set()
-    if len(keys) == 1:
-        return {("n", keys[0])}
-    blocks: set[tuple[str, ...]] = {("n", a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]}
-    blocks |= {("w", a, b[0]) for a in words for b in words if a != b and len(a) >= 4}
-    return blocks
-
-
-def _cf_conflict(a: str | None, b: str | None) -> bool:
-    """Two different personal (16-char) codes; a temporary numeric code never conflicts."""
-    return a is not None and b is not None and len(a) == 16 and len(b) == 16 and a != b
-
-
-def _tokens_covered(a: tuple[str, ...], b: tuple[str, ...], cutoff: float = 80.0) -> bool:
-    """Every name of the shorter side has a close counterpart on the other side.
-
-    Guards identifier merges against relatives sharing a phone: "Shevchenko Mykola" vs
-    "Shevchenko Yuliia" scores 83 on the whole string because the surname is long.
-    """
-    from rapidfuzz.fuzz import ratio
-
-    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    return bool(short) and all(max((ratio(t, u) for u in long_), default=0.0) >= cutoff for t in short)
-
-
-def _identifier_name_score(a: _Prepared, b: _Prepared) -> float:
-    """Name support for a shared phone/e-mail: agreement, else fuzzy if every name is covered."""
-    agreed = agreement_score(a.words, b.words)
-    if agreed is not None:
-        return agreed
-    return name_score(a.name, b.name) if _tokens_covered(a.tokens, b.tokens) else 0.0
-
-
-def _bd_conflict(a: date | None, b: date | None) -> bool:
-    """Two known, different birth dates: a shared family phone, not the same person."""
-    return a is not None and b is not None and a != b
-
-
-_PARTICLES = frozenset({"el", "al"})  # Arabic article, written or dropped at will
-_SLIP_COST = 4.0
-_FORM_COST = 2.0  # spacing or article difference
-_CANDIDATES_PER_BLOCK = 3  # best fuzzy candidates per record and block that are refined
-_CANDIDATE_FLOOR = 60.0  # fuzzy floor for refinement (joined names score low on tokens)
-
-
-def _one_slip(a: str, b: str, raw_a: str, raw_b: str, distance: Callable[..., int]) -> bool:
-    """One typing slip between two different name keys (see module docstring); ``raw_*`` are
-    the words before folding, whose first letters must agree too (Harpreet / Gurpreet fold to
-    "garprit" / "gurprit"). ``distance`` is rapidfuzz's ``OSA.distance``, imported by the caller."""
-    if max(len(a), len(b)) < 6 or a[0] != b[0] or raw_a[0] != raw_b[0]:
-        return False
-    if a[-1] != b[-1] and (a[-1] in _VOWELS or b[-1] in _VOWELS):
-        return False
-    return distance(a, b, score_cutoff=1) <= 1
-
-
-def _forms(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
-    """The name as written, plus up to two spacing/article changes, with their cost."""
-    out: dict[tuple[str, ...], float] = {words: 0.0}
-    frontier = [words]
-    for _ in range(2):
-        nxt: list[tuple[str, ...]] = []
-        for t in frontier:
-            cost = out[t] + _FORM_COST
-            changed = [(*t[:i], t[i] + t[i + 1], *t[i + 2 :]) for i in range(len(t) - 1)]
-            changed += [t[:i] + t[i + 1 :] for i, w in enumerate(t) if w in _PARTICLES and len(t) > 1]
-            for c in changed:
-                if c not in out:
-                    out[c] = cost
-                    nxt.append(c)
-        frontier = nxt
-    return list(out.items())
-
-
-def _pair_cost(
-    a: tuple[str, ...], b: tuple[str, ...], joined: frozenset[str], distance: Callable[..., int]
-) -> float | None:
-    """Cheapest one-to-one pairing of equal-length word lists (None if some word has none).
-
-    A word made by joining two (``joined``) must meet its counterpart exactly: spacing and a
-    slip together would let "Singh Harpreet" / "Singh Gurpreet" meet as "singharpreet".
-    """
-    ka = [name_key_token(w) for w in a]
-    kb = [name_key_token(w) for w in b]
-    if len(a) > 6:  # never seen in real names; keep the search bounded
-        return 0.0 if sorted(ka) == sorted(kb) else None
-    best: float | None = None
-    for perm in permutations(range(len(b))):
-        cost = 0.0
-        for i, j in enumerate(perm):
-            if ka[i] == kb[j]:
-                continue
-            if a[i] in joined or b[j] in joined or not _one_slip(ka[i], kb[j], a[i], b[j], distance):
-                break
-            cost += _SLIP_COST
-        else:
-            best = cost if best is None else min(best, cost)
-    return best
-
-
-def agreement_score(a: Sequence[str], b: Sequence[str]) -> float | None:
-    """Score (<= 100) of two names that agree (module docstring), None when they do not.
-
-    ``a`` and ``b`` are the normalised words of each full name (``normalize_name(...).split()``).
-    """
-    if not a or not b:
+def _phone_key(text: str | None) -> str | None:
+    """The number as digits with its country code, for equality only (the import stores E.164;
+    a raw file may write 333 123 4567, 0039…, +39…): Italian when no prefix says otherwise.
+    Parsing with phonenumbers costs 40 µs a number, a third of the search at 100k."""
+    if not text:
         return None
-    if sorted(map(name_key_token, a)) == sorted(map(name_key_token, b)):
-        return 100.0
-    from rapidfuzz.distance import OSA  # once per pair of names, not per pair of words
-
-    best: float | None = None
-    originals = set(a) | set(b)
-    for fa, ca in _forms(tuple(a)):
-        for fb, cb in _forms(tuple(b)):
-            if len(fa) != len(fb):
-                continue
-            cost = _pair_cost(fa, fb, frozenset(w for w in fa + fb if w not in originals), OSA.distance)
-            if cost is not None and (best is None or ca + cb + cost < best):
-                best = ca + cb + cost
-    return None if best is None else 100.0 - best
+    digits = _NOT_DIGIT.sub("", text)
+    if len(digits) < 6:
+        return None
+    if text.lstrip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    return "+39" + digits
 
 
-def _name_matrix() -> Callable[[list[str], list[str]], NDArray[np.float32]]:
-    """``name_score`` of every query against every choice, on every core (one call per block);
-    numpy and rapidfuzz are imported here, once per search, not in the loop over blocks."""
+def _email_key(text: str | None) -> str | None:
+    """Lowercased address without spaces; None unless it has a mailbox and a domain."""
+    if not text:
+        return None
+    address = "".join(text.split()).lower()
+    local, _, domain = address.rpartition("@")
+    return address if local and "." in domain else None
+
+
+def _block_keys(p: _Prepared, g: int) -> set[tuple[object, ...]]:
+    keys: set[tuple[object, ...]] = set()
+    bd = p.birth[g]
+    if bd is not None:
+        keys.add(("d", bd.year, *sorted((bd.day, bd.month))))
+    raw = p.cf_raw[g]
+    if raw:
+        keys |= {("c1", raw[:8]), ("c2", raw[8:15])}
+    if p.phone[g]:
+        keys.add(("p", p.phone[g]))
+    if p.email[g]:
+        keys.add(("e", p.email[g]))
+    for words in (p.names[g].skels, p.names[g].alts, p.names[g].keys):  # consonants, or the spelling
+        found = sorted({s for s in words if len(s) >= 4})
+        keys |= {("n", a, b) for i, a in enumerate(found) for b in found[i + 1 :]}
+    return keys
+
+
+def _candidate_pairs(p: _Prepared, n_ex: int, kinds: str = "dcpen") -> NDArray[np.int64]:
+    """(earlier, later) index pairs sharing a block, the later one new; unique, sorted.
+
+    ``kinds`` picks the blocking rules: birth date, tax code halves, phone, e-mail, names.
+    Block keys are hashed to integers and grouped by sorting (a dict of lists of a few
+    million keys would cost hundreds of megabytes at 100k referrals)."""
     import numpy as np
-    from rapidfuzz import fuzz, process
 
-    def scores(queries: list[str], choices: list[str]) -> NDArray[np.float32]:
-        sort = process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1)
-        tset = process.cdist(queries, choices, scorer=fuzz.token_set_ratio, dtype=np.float32, workers=-1)
-        return (sort + tset) / 2.0
+    members = array("q")  # 8 bytes an entry, not a Python int each
+    hashes = array("q")
+    for g in range(len(p.names)):
+        keys = [hash(key) for key in _block_keys(p, g) if str(key[0])[0] in kinds]
+        hashes.extend(keys)
+        members.extend([g] * len(keys))
+    n = len(p.names)
+    if not members:
+        return np.zeros((0, 2), dtype=np.int64)
+    h = np.frombuffer(hashes, dtype=np.int64).copy()
+    m = np.frombuffer(members, dtype=np.int64).copy()
+    del members, hashes
+    order = np.lexsort((m, h))
+    h, m = h[order], m[order]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    sizes = np.diff(np.r_[starts, len(h)])
+    chunks = []
+    two = starts[sizes == 2]
+    chunks.append(m[two] * n + m[two + 1])
+    for start, size in zip(
+        starts[(sizes > 2) & (sizes <= MAX_BLOCK)].tolist(),
+        sizes[(sizes > 2) & (sizes <= MAX_BLOCK)].tolist(),
+        strict=True,
+    ):
+        idx = m[start : start + size]
+        i, j = np.triu_indices(size, k=1)
+        chunks.append(idx[i] * n + idx[j])
+    codes = np.unique(np.concatenate(chunks))
+    codes = codes[codes % n >= n_ex]
+    return np.stack([codes // n, codes % n], axis=1)
 
-    return scores
+
+def _levels(p: _Prepared, pairs: NDArray[np.int64], *, exact_names: bool = False) -> NDArray[np.int8]:
+    """Comparison levels (one column per field of ``dedup_model.FIELDS``) of each pair."""
+    import numpy as np
+
+    out = np.empty((len(pairs), 5), dtype=np.int8)
+    a, b = pairs[:, 0], pairs[:, 1]
+    out[:, BIRTH] = _birth_levels(p, a, b)
+    out[:, CF] = _cf_levels(p, a, b)
+    out[:, PHONE] = _contact_levels(p.phone, p.shared, a, b)
+    out[:, EMAIL] = _contact_levels(p.email, p.shared, a, b)
+    # Names are the costly comparison: a pair with incompatible birth dates and no agreeing
+    # identifier can be neither merged nor reviewed, so its name level is only estimated.
+    need = np.ones(len(pairs), dtype=bool)
+    if not exact_names:
+        need = (out[:, BIRTH] != 0) | (out[:, CF] >= 2) | (out[:, PHONE] == 3) | (out[:, EMAIL] == 3)
+    out[:, NAME] = _name_levels(p, pairs, need)
+    return out
+
+
+def _name_levels(p: _Prepared, pairs: NDArray[np.int64], need: NDArray[np.bool_]) -> NDArray[np.int8]:
+    """Name levels, once per distinct pair of names; names sharing no word key and no
+    skeleton are 0 without a closer look, and pairs not ``need``-ed are 0 or 1 (a word shared)."""
+    import numpy as np
+
+    ids: dict[tuple[str, ...], int] = {}
+    name_id = np.array([ids.setdefault(n.words, len(ids)) for n in p.names], dtype=np.int64)
+    first = {i: g for g, i in reversed(list(enumerate(name_id.tolist())))}
+    n = max(len(ids), 1)
+    codes = name_id[pairs[:, 0]] * n + name_id[pairs[:, 1]]
+    combos, back = np.unique(codes, return_inverse=True)
+    needed = np.zeros(len(combos), dtype=bool)
+    needed[back.reshape(-1)[need]] = True
+    words = [frozenset(x.keys) | frozenset(x.skels) | frozenset(x.alts) for x in p.names]
+    levels = np.zeros(len(combos), dtype=np.int8)
+    for c, (code, full) in enumerate(zip(combos.tolist(), needed.tolist(), strict=True)):
+        a, b = first[code // n], first[code % n]
+        if not words[a].isdisjoint(words[b]):
+            levels[c] = name_level(p.names[a], p.names[b]) if full else 1
+    return levels[back.reshape(-1)]
+
+
+def _birth_levels(p: _Prepared, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int8]:
+    import numpy as np
+
+    known = np.array([d is not None for d in p.birth])
+    ymd = np.array([(d.year, d.month, d.day) if d else (0, 0, 0) for d in p.birth], dtype=np.int64).reshape(-1, 3)
+    digits = np.stack([ymd[:, 2] // 10, ymd[:, 2] % 10, ymd[:, 1] // 10, ymd[:, 1] % 10], axis=1)
+    ya, yb = ymd[a], ymd[b]
+    equal = (ya == yb).all(axis=1)
+    is_jan1 = (ymd[:, 1] == 1) & (ymd[:, 2] == 1)
+    jan1 = equal & is_jan1[a]
+    same_year = ya[:, 0] == yb[:, 0]
+    swapped = same_year & (ya[:, 1] == yb[:, 2]) & (ya[:, 2] == yb[:, 1])
+    one_digit = same_year & ((digits[a] != digits[b]).sum(axis=1) == 1) & ~is_jan1[a] & ~is_jan1[b]
+    out = np.where(equal, 4, np.where(swapped | one_digit, 2, 0)).astype(np.int8)
+    out[jan1] = 3
+    out[~(known[a] & known[b])] = MISSING
+    return out
+
+
+def _cf_levels(p: _Prepared, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int8]:
+    import numpy as np
+
+    ids: dict[str, int] = {}
+    valid = np.array([ids.setdefault(c, len(ids)) if c else -1 for c in p.cf])
+    personal = np.array([c is not None and len(c) == 16 for c in p.cf])
+    has_raw = np.array([c is not None for c in p.cf_raw])
+    raw = np.frombuffer("".join(c or " " * 16 for c in p.cf_raw).encode("ascii", "replace"), dtype=np.uint8)
+    raw = raw.reshape(-1, 16)
+    va, vb = valid[a], valid[b]
+    both_valid = (va >= 0) & (vb >= 0)
+    both_raw = has_raw[a] & has_raw[b]
+    distance = (raw[a] != raw[b]).sum(axis=1)
+    out = np.full(len(a), MISSING, dtype=np.int8)
+    raw_case = both_raw & ~both_valid
+    out[raw_case & (distance <= 2)] = 2
+    out[raw_case & (distance > 2) & ((va >= 0) | (vb >= 0))] = 0
+    out[both_raw & (distance == 0)] = 3
+    out[both_valid & personal[a] & personal[b] & (va != vb)] = 0
+    out[both_valid & (va == vb)] = 3
+    return out
+
+
+def _contact_levels(
+    values: list[str | None], shared: set[str], a: NDArray[np.int64], b: NDArray[np.int64]
+) -> NDArray[np.int8]:
+    import numpy as np
+
+    ids: dict[str, int] = {}
+    vid = np.array([ids.setdefault(v, len(ids)) if v else -1 for v in values])
+    common = np.array([v in shared if v else False for v in values])
+    va, vb = vid[a], vid[b]
+    out = np.where(va == vb, np.where(common[a], 2, 3), 0).astype(np.int8)
+    out[(va < 0) | (vb < 0)] = MISSING
+    return out
+
+
+def candidate_levels(records: Sequence[PersonRecord], kinds: str = "dcpen") -> NDArray[np.int8]:
+    """Comparison levels of the pairs of ``records`` sharing a block of ``kinds`` (EM input)."""
+    p = _prepare(records)
+    return _levels(p, _candidate_pairs(p, 0, kinds), exact_names=True)
+
+
+def random_levels(records: Sequence[PersonRecord], n: int, seed: int = 0) -> NDArray[np.int8]:
+    """Comparison levels of ``n`` random pairs (``u`` estimation)."""
+    import numpy as np
+
+    p = _prepare(records)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, len(records), n)
+    b = rng.integers(0, len(records), n)
+    keep = a != b
+    return _levels(p, np.stack([a[keep], b[keep]], axis=1), exact_names=True)
+
+
+def _conflict(p: _Prepared, a: int, b: int) -> str | None:
+    """Why two records cannot be one person: two valid tax codes, incompatible birth dates."""
+    ca, cb = p.cf[a], p.cf[b]
+    if ca and cb and ca != cb and len(ca) == 16 and len(cb) == 16:
+        return "codice_fiscale_conflict"
+    if not birth_dates_compatible(p.birth[a], p.birth[b]):
+        return "birth_date_conflict"
+    return None
+
+
+def _ambiguous(p: _Prepared, a: int, b: int, partners: dict[int, set[int]]) -> str | None:
+    """``a`` and ``b`` would merge, but one of them would merge just as well with a third record
+    that cannot be the other (a father and his son of the same name and phone, and a referral
+    of one of them without a birth date): a person decides."""
+    for x, y in ((a, b), (b, a)):
+        if any(c != y and _conflict(p, y, c) for c in partners[x]):
+            return "ambiguous"
+    return None
+
+
+def _mergeable(row: Sequence[int]) -> bool:
+    """Rules on one pair: the same tax code, or agreeing names plus evidence beyond the name."""
+    if row[CF] == 3:
+        return True
+    if row[CF] == 0 or row[BIRTH] == 0 or row[NAME] < 2:
+        return False
+    if row[NAME] == 2:  # a typo on top of another spelling: the date and a personal contact agree
+        return row[BIRTH] == 4 and (row[PHONE] == 3 or row[EMAIL] == 3 or row[CF] == 2)
+    # 1 January is the date registries give when the day is unknown: namesakes share it
+    return row[BIRTH] in (2, 4) or row[CF] == 2 or row[PHONE] == 3 or row[EMAIL] == 3
+
+
+def _reviewable(row: Sequence[int]) -> bool:
+    """Worth a person's time: similar names, no contradiction and more than a placeholder date,
+    or everything equal but the tax code (an office may have computed it with the wrong
+    birthplace)."""
+    if row[CF] == 3:
+        return True
+    if row[CF] == 0:
+        return row[NAME] == 5 and row[BIRTH] == 4
+    if row[BIRTH] == 3 and row[CF] != 2 and row[PHONE] != 3 and row[EMAIL] != 3:
+        # 1 January, the registries' placeholder, and a name: worth a look only when the names
+        # agree and no phone or e-mail says two people
+        return row[NAME] >= 3 and row[PHONE] != 0 and row[EMAIL] != 0
+    return row[BIRTH] != 0 and row[NAME] >= 2
+
+
+def _reason(row: Sequence[int]) -> str:
+    if row[CF] == 3:
+        return "codice_fiscale"
+    if row[PHONE] == 3:
+        return "phone"
+    if row[EMAIL] == 3:
+        return "email"
+    return "name+birth_date" if row[BIRTH] in (2, 4) else "name_only"
+
+
+class _Clusters:
+    """Union-find whose unions keep every pair inside a cluster free of conflicts."""
+
+    def __init__(self, p: _Prepared) -> None:
+        self.p = p
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(x, x) != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> str | None:
+        """Join the clusters of ``a`` and ``b``, or say which conflict forbids it."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        ma, mb = self.members.get(ra, [ra]), self.members.get(rb, [rb])
+        for x in ma:
+            for y in mb:
+                if (why := _conflict(self.p, x, y)) is not None:
+                    return why
+        root, other = (ra, rb) if ra < rb else (rb, ra)
+        self.parent[other] = root
+        self.members[root] = sorted(ma + mb)
+        self.members.pop(other, None)
+        return None
 
 
 def find_duplicates(
     new: Sequence[PersonRecord],
     existing: Sequence[PersonRecord],
     thresholds: DedupThresholds = DedupThresholds(),
+    *,
+    model: FSModel | None = None,
 ) -> list[DedupDecision]:
-    """One decision per record of ``new``, in input order (see module docstring for rules)."""
+    """One decision per record of ``new``, in input order (rules in the module docstring)."""
     import numpy as np
 
-    # Work units for the progress bar: every record prepared, then each new record once for the
-    # blocked fuzzy comparison (spread over the blocks) and once for the final decision.
-    progress = Progress("dedup", len(existing) + 3 * len(new), "Controllo duplicati, passi")
-    ex = [_prepare(r) for r in progress.track(existing)]
-    nw = [_prepare(r) for r in progress.track(new)]
-    n_ex = len(ex)
-    allp = ex + nw  # global index: existing first, then new in order → "earlier" = smaller
-
-    # -- 1/2: exact identifiers -----------------------------------------------------------
-    cf_first: dict[str, int] = {}
-    by_contact: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for g, p in enumerate(ex):
-        if p.cf:
-            cf_first.setdefault(p.cf, g)
-        if p.phone:
-            by_contact[("phone", p.phone)].append(g)
-        if p.email:
-            by_contact[("email", p.email)].append(g)
-
-    decided: dict[int, DedupDecision] = {}
-    for i, p in enumerate(nw):
-        g = n_ex + i
-        if p.cf and p.cf in cf_first:
-            decided[i] = DedupDecision(p.key, allp[cf_first[p.cf]].key, "merge", 100.0, "codice_fiscale")
+    model = model or load_model()
+    progress = Progress("dedup", 3, "Controllo duplicati, passi")
+    records = [*existing, *new]
+    n_ex = len(existing)
+    p = _prepare(records)
+    progress.advance(1)
+    pairs = _candidate_pairs(p, n_ex)
+    levels = _levels(p, pairs)
+    progress.advance(1)
+    score = probability(match_weights(model, levels, len(records))) * 100.0
+    score[levels[:, CF] == 3] = 100.0  # the same valid tax code is the same person
+    clusters = _Clusters(p)
+    links: dict[int, list[int]] = defaultdict(list)  # later record -> rows of its merge links
+    blocked: dict[int, tuple[int, str]] = {}  # later record -> (row, conflict) of a refused link
+    order = [r for r in np.argsort(-score, kind="stable").tolist() if score[r] >= thresholds.merge]
+    order = [r for r in order if _mergeable(levels[r].tolist())]
+    partners: dict[int, set[int]] = defaultdict(set)
+    for r in order:
+        a, b = int(pairs[r, 0]), int(pairs[r, 1])
+        partners[a].add(b)
+        partners[b].add(a)
+    for r in order:
+        a, b = int(pairs[r, 0]), int(pairs[r, 1])
+        why = _ambiguous(p, a, b, partners) or clusters.union(a, b)
+        if why is None:
+            links[b].append(r)
         else:
-            for kind, value in (("phone", p.phone), ("email", p.email)):
-                if not value or i in decided:
-                    continue
-                cands = [
-                    c
-                    for c in by_contact.get((kind, value), ())
-                    if not _cf_conflict(p.cf, allp[c].cf) and not _bd_conflict(p.birth_date, allp[c].birth_date)
-                ]
-                if not cands:
-                    continue
-                scores = [_identifier_name_score(p, allp[c]) for c in cands]
-                best = int(np.argmax(scores))
-                if scores[best] >= thresholds.review:
-                    decided[i] = DedupDecision(
-                        p.key, allp[cands[best]].key, "merge", round(float(scores[best]), 1), kind
-                    )
-        if p.cf:
-            cf_first.setdefault(p.cf, g)
-        if p.phone:
-            by_contact[("phone", p.phone)].append(g)
-        if p.email:
-            by_contact[("email", p.email)].append(g)
-
-    # -- 3: blocked fuzzy names -------------------------------------------------------------
-    blocks: dict[tuple, list[int]] = defaultdict(list)
-    name_keys_with_missing_bd: set[tuple] = set()
-    per_record_name_blocks: list[set[tuple]] = []
-    for g, p in enumerate(allp):
-        nb = _name_blocks(p.tokens)
-        per_record_name_blocks.append(nb)
-        if p.birth_date is None:
-            name_keys_with_missing_bd.update(nb)
-        else:
-            blocks[("d", p.birth_date)].append(g)
-    for g, nb in enumerate(per_record_name_blocks):
-        for key in nb & name_keys_with_missing_bd:
-            blocks[key].append(g)
-
-    name_matrix = _name_matrix()
-    candidates: dict[int, dict[int, float]] = defaultdict(dict)  # new index -> {global: fuzzy}
-    best_fuzzy = np.zeros(len(nw))
-    has_bd = np.array([p.birth_date is not None for p in allp], dtype=bool)
-    for b, (key, members) in enumerate(blocks.items()):
-        progress.advance(len(nw) * (b + 1) // len(blocks) - len(nw) * b // len(blocks))
-        idx = np.asarray(members, dtype=np.int64)
-        q = idx[idx >= n_ex]
-        q = q[[(g - n_ex) not in decided for g in q]] if len(q) else q
-        if len(q) == 0 or len(idx) < 2:
+            blocked.setdefault(b, (r, why))
+    best_review: dict[int, int] = {}
+    for r in np.flatnonzero(score >= thresholds.review).tolist():
+        b = int(pairs[r, 1])
+        if not _reviewable(levels[r].tolist()):
             continue
-        matrix = name_matrix([allp[g].name for g in q], [allp[g].name for g in idx])
-        allowed = idx[None, :] < q[:, None]  # only earlier records (existing, earlier new)
-        if key[0] != "d":  # name-only block: at least one side lacks a birth date
-            allowed &= ~(has_bd[q][:, None] & has_bd[idx][None, :])
-        matrix = np.where(allowed, matrix, -1.0)
-        kk = min(_CANDIDATES_PER_BLOCK, len(idx))
-        cols = (
-            np.argpartition(-matrix, kk - 1, axis=1)[:, :kk]
-            if kk < len(idx)
-            else np.tile(np.arange(len(idx)), (len(q), 1))
-        )
-        rows, slots = np.nonzero(np.take_along_axis(matrix, cols, axis=1) >= _CANDIDATE_FLOOR)
-        for row, slot in zip(rows.tolist(), slots.tolist(), strict=True):
-            i, c = int(q[row]) - n_ex, int(cols[row, slot])
-            candidates[i][int(idx[c])] = float(matrix[row, c])
-        np.maximum.at(best_fuzzy, q - n_ex, matrix.max(axis=1))
-
-    out: list[DedupDecision] = []
-    for i, p in enumerate(progress.track(nw)):
-        if i in decided:
-            out.append(decided[i])
-            continue
-        ranked = sorted(
-            ((*_rate(p, allp[m], s, thresholds), -m, m) for m, s in candidates.get(i, {}).items()),
-            reverse=True,
-        )
-        if not ranked or ranked[0][0] == 0:
-            out.append(DedupDecision(p.key, None, "new", round(max(float(best_fuzzy[i]), 0.0), 1), "no_match"))
-            continue
-        _, score, _, m = ranked[0]
-        other = allp[m]
-        both_bd = p.birth_date is not None and p.birth_date == other.birth_date
-        band: Band = "merge" if (both_bd and score >= thresholds.merge) else "review"
-        reason = "name+birth_date" if both_bd else "name_only"
-        if _cf_conflict(p.cf, other.cf):
-            band, reason = "review", "codice_fiscale_conflict"
-        out.append(DedupDecision(p.key, other.key, band, round(score, 1), reason))
+        if b not in best_review or score[r] > score[best_review[b]]:
+            best_review[b] = r
+    best_any = np.zeros(len(records))
+    if len(pairs):
+        np.maximum.at(best_any, pairs[:, 1], score)
+    out = [
+        _decide(g, records, p, pairs, levels, score, model, clusters, links, blocked, best_review, best_any)
+        for g in range(n_ex, len(records))
+    ]
+    # A pair the rules keep apart scores just under the merge threshold, whatever its evidence.
+    cap = thresholds.merge - 0.1
+    out = [d if d.band == "merge" or d.score <= cap else replace(d, score=round(cap, 1)) for d in out]
     progress.finish()
     return out
 
 
-def _rate(p: _Prepared, other: _Prepared, fuzzy: float, thresholds: DedupThresholds) -> tuple[int, float]:
-    """(band rank 2 merge / 1 review / 0 new, decision score) of one candidate pair."""
-    agreed = agreement_score(p.words, other.words)
-    score = agreed if agreed is not None else min(fuzzy, thresholds.merge - 0.1)
-    if score < thresholds.review:
-        return 0, score
-    both_bd = p.birth_date is not None and p.birth_date == other.birth_date
-    return (2 if both_bd and score >= thresholds.merge and not _cf_conflict(p.cf, other.cf) else 1), score
+def _decide(
+    g: int,
+    records: Sequence[PersonRecord],
+    p: _Prepared,
+    pairs: NDArray[np.int64],
+    levels: NDArray[np.int8],
+    score: NDArray[np.float64],
+    model: FSModel,
+    clusters: _Clusters,
+    links: dict[int, list[int]],
+    blocked: dict[int, tuple[int, str]],
+    best_review: dict[int, int],
+    best_any: NDArray[np.float64],
+) -> DedupDecision:
+    key = records[g].key
+    root = clusters.find(g)
+    members = clusters.members.get(root, [root])
+    if members[0] < g:
+        own = links.get(g) or [r for x in members if x > g for r in links.get(x, ()) if int(pairs[r, 0]) == g]
+        r = max(own, key=lambda k: score[k]) if own else None
+        row = levels[r].tolist() if r is not None else None
+        via = (
+            ""
+            if r is None or members[0] in (int(pairs[r, 0]), int(pairs[r, 1]))
+            else " (tramite un'altra segnalazione)"
+        )
+        why = "stessa persona: " + (explain(model, row) if row else "") + via
+        s = round(float(score[r]), 1) if r is not None else 100.0
+        return DedupDecision(key, records[members[0]].key, "merge", s, _reason(row) if row else "name_only", why)
+    if g in best_review or g in blocked:
+        r = best_review.get(g, blocked[g][0] if g in blocked else -1)
+        row = levels[r].tolist()
+        a = int(pairs[r, 0])
+        conflict = _conflict(p, a, g)
+        if conflict == "codice_fiscale_conflict" and row[NAME] < 5:
+            return DedupDecision(key, None, "new", round(float(score[r]), 1), "no_match", _new_why(model, row))
+        reason = conflict or (blocked[g][1] if g in blocked and blocked[g][0] == r else None) or _reason(row)
+        why = "da verificare: " + explain(model, row) + _conflict_note(reason, row)
+        return DedupDecision(key, records[a].key, "review", round(float(score[r]), 1), reason, why)
+    return DedupDecision(key, None, "new", round(float(best_any[g]), 1), "no_match", "nessuna segnalazione simile")
+
+
+def _new_why(model: FSModel, row: Sequence[int]) -> str:
+    return "persone diverse: " + explain(model, row)
+
+
+def _conflict_note(reason: str, row: Sequence[int]) -> str:
+    if reason == "codice_fiscale_conflict":
+        return " — codici fiscali diversi: non si unisce senza una verifica"
+    if reason == "ambiguous":
+        return " — somiglia allo stesso modo a un'altra persona (data di nascita o codice fiscale diversi)"
+    if reason == "birth_date_conflict":
+        return " — date di nascita incompatibili con un'altra segnalazione della stessa persona"
+    if row[NAME] < 3:
+        return " — i nomi non coincidono abbastanza per unire da soli"
+    if row[BIRTH] == MISSING and row[CF] == MISSING and row[PHONE] != 3 and row[EMAIL] != 3:
+        return " — solo il nome coincide: serve una verifica"
+    return ""

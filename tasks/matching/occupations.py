@@ -22,8 +22,12 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 __all__ = [
+    "CONFIRM_BELOW",
+    "MIN_MARGIN",
+    "Coding",
     "OccupationCoder",
     "TaxonomyEntry",
+    "confidence",
     "default_coder",
     "entries_from_taxonomy",
     "load_esco_occupations_csv",
@@ -55,10 +59,15 @@ _SEX_MARK_RE = re.compile(r"\b(?:m|f|h|w|uomo|donna)\s*/\s*(?:m|f|h|w|uomo|donna
 _NOISE_RE = re.compile(
     r"\b(?:con|senza|anche|minima|prima|breve|comprovata|pluriennale|esperienza)\s+"
     r"(?:prima\s+)?esperienz\w*(?:\s+(?:nel|nella|in|come)\s+\w+)?"
-    r"|\besperienza\b|\bcon\s+patentino\b|\bpatentino\b|\bcon\s+patente\s+\w\b"
+    r"|\besperienza\b|\bcon\s+patentino\b|\bpatentino\b"
     r"|\bcercasi\b|\bsi\s+cerca\b|\bcerchiamo\b|\burgente\b|\bfull\s*time\b|\bpart\s*time\b"
     r"|\bjunior\b|\bsenior\b|\bwith\s+experience\b|\bexperienced\b"
     r"|\bз\s+досвідом(?:\s+роботи)?\b|\bбез\s+досвіду(?:\s+роботи)?\b"
+    # a past job is still the job: "ex ragioniera", "former teacher", "колишня вчителька"
+    r"|\bex\b|\bgi[aà]\b|\bformer(?:ly)?\b|\bprevious(?:ly)?\b|\bworked\s+as(?:\s+an?)?\b"
+    r"|\bho\s+lavorato\s+come\b|\blavoravo\s+come\b|\bколишн\w*|\bбывш\w*|\bпрацюва\w*(?:\s+як)?"
+    r"|\bработал\w*|\b(?:in|a)\s+ucraina\b|\bin\s+ukraine\b|\bв\s+украї?ні\b|\bв\s+украине\b"
+    r"|\b(?:for\s+)?\d+\s+(?:years?|anni|anno|років|роки|рік|лет|года)\b"
 )
 _PUNCT_RE = re.compile(r"[^\w\s]+|_")
 _SPLIT_RE = re.compile(r"\s*[,;/|+]\s*|\s+(?:e|ed|oppure|o|and|or|та|і|й|и|або)\s+")
@@ -245,6 +254,22 @@ _STOPWORDS = frozenset(
         "або",
     ]
 )
+#: Words that say nothing about the job. Dropped before scoring (unless nothing else is left):
+#: fuzzy partial matching would otherwise pair "maestra della scuola dell'infanzia" with every
+#: label containing "della" or "dell".
+_FILLERS = frozenset(
+    "a al alla alle allo ai agli all d da dal dalla de dei degli del dell della delle di e ed i il in "
+    "la le lo nel nella per su sul sulla un una uno of the a an and in at on to for as "
+    "в у на з із зі до для та і й по при від и с со".split()
+)
+
+
+def _content(text: str) -> str:
+    """``text`` without filler words, or ``text`` itself when it is nothing but fillers."""
+    words = [w for w in text.split() if w not in _FILLERS]
+    return " ".join(words) if words else text
+
+
 _MAX_TOKEN_DF = 40  # tokens in more labels than this do not nominate candidates
 _RATIO_TOP = 12  # labels kept per query by plain ratio in the prefilter
 _TOKEN_CUTOFF = 80  # fuzzy token match (typos) for candidate nomination
@@ -288,12 +313,19 @@ def _build_pool(pairs: list[tuple[str, str]]) -> _Pool:
     )
 
 
-def _exhaustive(queries: list[str], pool: _Pool, scorer: Callable[..., float], workers: int) -> np.ndarray:
-    matrix = process.cdist(queries, pool.labels, scorer=scorer, dtype=np.float32, workers=workers)
-    return np.maximum.reduceat(matrix, pool.starts, axis=1)
+#: Scorers and their weights: the weighted sum is the score of a (query, label) pair.
+Scoring = tuple[tuple[Callable[..., float], float], ...]
 
 
-def _prefiltered(queries: list[str], pool: _Pool, scorer: Callable[..., float], workers: int) -> np.ndarray:
+def _exhaustive(queries: list[str], pool: _Pool, scoring: Scoring, workers: int) -> np.ndarray:
+    matrix = sum(
+        weight * process.cdist(queries, pool.labels, scorer=scorer, dtype=np.float32, workers=workers)
+        for scorer, weight in scoring
+    )
+    return np.maximum.reduceat(np.asarray(matrix, dtype=np.float32), pool.starts, axis=1)
+
+
+def _prefiltered(queries: list[str], pool: _Pool, scoring: Scoring, workers: int) -> np.ndarray:
     """Per-code best scores computed only on candidate labels.
 
     Candidates of a query: the labels closest by plain ``ratio`` (fast, catches typos in short
@@ -348,21 +380,76 @@ def _prefiltered(queries: list[str], pool: _Pool, scorer: Callable[..., float], 
             l_parts.append(cand_l)
     keys = np.unique(np.concatenate(q_parts) * nl + np.concatenate(l_parts))
     cq, cl = keys // nl, keys % nl
-    scores = process.cpdist(
-        [queries[i] for i in cq], [pool.labels[i] for i in cl], scorer=scorer, dtype=np.float32, workers=workers
+    left, right = [queries[i] for i in cq], [pool.labels[i] for i in cl]
+    scores = np.asarray(
+        sum(
+            weight * process.cpdist(left, right, scorer=scorer, dtype=np.float32, workers=workers)
+            for scorer, weight in scoring
+        ),
+        dtype=np.float32,
     )
     out = np.zeros((nq, len(pool.codes)), dtype=np.float32)
     np.maximum.at(out, (cq, pool.label_code[cl]), scores)
     return out
 
 
+# --- when the coder is unsure ------------------------------------------------------------------
+
+#: Below this confidence the best code is only a suggestion: the operator picks among the top 3.
+#: Chosen on the dev half of tests/data/job_titles_labelled.csv (bench/bench_occupations.py):
+#: at most about 1% of the titles of any language come back sure and wrong there.
+CONFIRM_BELOW = 85.0
+#: A best code less than this many points ahead of the runner-up is a choice, however high its
+#: score: "carpentiere" fits the metal (7214) and the building (7115) trade, "operatore" anything.
+MIN_MARGIN = 6.0
+
+
+def confidence(candidates: Sequence[tuple[str, float]]) -> float:
+    """How sure the coder is of its best candidate, on the score's 0-100 scale.
+
+    The best score, capped at ``CONFIRM_BELOW`` minus the points the margin over the runner-up
+    lacks: it reaches ``CONFIRM_BELOW`` only when the best score does and the margin is at least
+    ``MIN_MARGIN``. A tie is never sure.
+    """
+    if not candidates:
+        return 0.0
+    best = candidates[0][1]
+    margin = best - (candidates[1][1] if len(candidates) > 1 else 0.0)
+    if margin >= MIN_MARGIN:
+        return round(best, 1)
+    return round(max(0.0, min(best, CONFIRM_BELOW - (MIN_MARGIN - margin))), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """The coder's answer for one text: up to three candidates, best first, and how sure it is.
+
+    ``to_confirm`` means a person chooses: the best candidate is not to be stored silently.
+    """
+
+    text: str
+    candidates: tuple[tuple[str, float], ...]
+    confidence: float
+
+    @property
+    def to_confirm(self) -> bool:
+        return self.confidence < CONFIRM_BELOW
+
+    @property
+    def code(self) -> str | None:
+        """The best code when sure, else ``None`` (no code is better than a wrong one)."""
+        return self.candidates[0][0] if self.candidates and not self.to_confirm else None
+
+
 class OccupationCoder:
     """Fuzzy coder of free-text titles to taxonomy codes.
 
-    ``scorer`` defaults to ``fuzz.WRatio``: on the hand-written test titles it ranked best,
-    because it rewards a title contained in a longer text ("saldatore a filo" → "saldatore")
-    less than an exact match, where ``token_set_ratio`` gives 100 to every label that shares
-    a generic word such as "addetto".
+    The score of a (title, label) pair is ``fuzz.WRatio`` blended with ``token_sort_ratio``
+    (``order_weight``). WRatio rewards a title contained in a longer text ("saldatore a filo"
+    → "saldatore") less than an exact match, where ``token_set_ratio`` gives 100 to every
+    label sharing a generic word such as "addetto"; but WRatio alone gives the same 90 to
+    every label that is one word of the title ("вчитель математики" → "математик" or
+    "вчитель"), and the token blend prefers the label covering more of the title.
     """
 
     def __init__(
@@ -370,6 +457,7 @@ class OccupationCoder:
         taxonomy: Iterable[Any],
         *,
         scorer: Callable[..., float] = fuzz.WRatio,
+        order_weight: float = 0.2,
         workers: int = -1,
         exhaustive_limit: int = 200_000,
     ) -> None:
@@ -377,13 +465,16 @@ class OccupationCoder:
         (see ``_prefiltered``); below it every label is scored."""
         self.entries = entries_from_taxonomy(taxonomy)
         self.scorer = scorer
+        self._scoring: Scoring = ((scorer, 1.0 - order_weight), (fuzz.token_sort_ratio, order_weight))
+        if not order_weight:
+            self._scoring = ((scorer, 1.0),)
         self.workers = workers
         self.exhaustive_limit = exhaustive_limit
         latin: list[tuple[str, str]] = []
         cyrillic: list[tuple[str, str]] = []
         for entry in self.entries:
             for label in entry.all_labels():
-                norm = normalize_title(label)
+                norm = _content(normalize_title(label))
                 if norm:
                     (cyrillic if _is_cyrillic(norm) else latin).append((entry.code, norm))
         self._latin = _build_pool(latin)
@@ -392,6 +483,25 @@ class OccupationCoder:
     @property
     def codes(self) -> list[str]:
         return [e.code for e in self.entries]
+
+    def label(self, code: str, language: str = "it") -> str:
+        """The first label of ``code`` in ``language`` (Italian by default), else the code."""
+        for entry in self.entries:
+            if entry.code == code:
+                labels = entry.labels.get(language) or entry.labels.get("it") or entry.all_labels()
+                return labels[0] if labels else code
+        return code
+
+    def suggest(self, text: str | None) -> Coding:
+        """Top 3 codes for one text with the confidence (see :class:`Coding`)."""
+        return self.suggest_many([text])[0]
+
+    def suggest_many(self, texts: Sequence[str | None]) -> list[Coding]:
+        """Top 3 codes and confidence for many texts, scored together."""
+        return [
+            Coding(text or "", tuple(top), confidence(top))
+            for text, top in zip(texts, self.code_many(texts, k=3), strict=True)
+        ]
 
     def code(self, text: str | None, k: int = 3) -> list[tuple[str, float]]:
         """Top-k distinct codes for one text, best first, scores 0-100."""
@@ -402,7 +512,7 @@ class OccupationCoder:
         queries: dict[str, int] = {}
         per_text: list[list[int]] = []
         for text in texts:
-            variants = [normalize_title(text), *split_titles(text)]
+            variants = [_content(v) for v in (normalize_title(text), *split_titles(text))]
             rows = []
             for q in variants:
                 if q:
@@ -417,9 +527,9 @@ class OccupationCoder:
                 continue
             qs = [qlist[i] for i in idx]
             if len(qs) * len(pool.labels) <= self.exhaustive_limit:
-                per_code = _exhaustive(qs, pool, self.scorer, self.workers)
+                per_code = _exhaustive(qs, pool, self._scoring, self.workers)
             else:
-                per_code = _prefiltered(qs, pool, self.scorer, self.workers)
+                per_code = _prefiltered(qs, pool, self._scoring, self.workers)
             for row, i in enumerate(idx):
                 best[i] = (pool, per_code, row)
 

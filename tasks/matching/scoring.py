@@ -1,18 +1,21 @@
 """Match scoring between a person's profile and a vacancy (docs/ARCHITECTURE.md#matching).
 
 Hard constraints filter first; the score is a weighted sum of parts, each 0-1, stored with
-``SCORING_VERSION`` so an operator sees *why*. ``score_pair`` is the reference implementation;
-the top-k functions compute the very same numbers with numpy arrays over blocks of profiles and
-vacancies that share an ISCO major group (:mod:`tasks.matching.vectorised`, imported when they run:
-a flow run starts without numpy and rapidfuzz), and only build Python objects for the winners.
+``SCORING_VERSION`` so an operator sees *why*. Skills are compared as codes of config/skills.yaml
+(the share of a vacancy's coded requirements the person holds, named in the explanation by their
+Italian labels); requirements that name nothing of the list ("esperienza nel ruolo") are left to
+the operator, neither rewarded nor punished. ``score_pair`` is the reference implementation; the
+top-k functions compute the very same numbers with numpy arrays over blocks of profiles and
+vacancies that share an ISCO major group (:mod:`tasks.matching.vectorised`, imported when they
+run: a flow run starts without numpy), and only build Python objects for the winners.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from models.enums import Cefr, Licence
 
@@ -24,6 +27,7 @@ __all__ = [
     "MatchWeights",
     "ProfileFacts",
     "VacancyFacts",
+    "coded_skills_part",
     "configured_matching",
     "explain",
     "hard_constraints",
@@ -36,9 +40,10 @@ __all__ = [
     "top_k_for_vacancy",
 ]
 
-SCORING_VERSION = "match-v1"
+SCORING_VERSION = "match-v2"  # v2: skills compared as codes of config/skills.yaml
 DEFAULT_MAX_KM = 50.0
 UNKNOWN_DISTANCE_PART = 0.5  # neither rewarded nor punished when a location is missing
+UNCODED_SKILLS_PART = 0.5  # the same when the requirements name nothing of config/skills.yaml
 
 # Exclusion reasons (stable codes, stored with the match).
 ITALIAN_TOO_LOW = "italian_below_required"
@@ -62,18 +67,22 @@ class ProfileFacts:
     mobility_km: float = DEFAULT_MAX_KM
     availability: str = "full_time"
     shifts: bool = False
+    #: codes of config/skills.yaml held, with what they imply (tasks/matching/facts.py expands them)
+    skill_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class VacancyFacts:
     vacancy_code: str
     occupation_code: str
-    skills: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()  # the requirements as written
     italian_required: Cefr = Cefr.PRE_A1
     licence_required: Licence = Licence.NONE
     lat: float | None = None
     lon: float | None = None
     shifts_required: bool = False
+    #: the requirements coded to config/skills.yaml (tasks/matching/skills.py)
+    skill_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +95,7 @@ class MatchWeights:
     availability: float = 0.10
 
     def as_dict(self) -> dict[str, float]:
-        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+        return {name: float(getattr(self, name)) for name in PARTS}  # the fields, in order
 
 
 PARTS = ("occupation", "skills", "language", "licence", "distance", "availability")
@@ -114,6 +123,9 @@ _SATISFIES: dict[Licence, frozenset[Licence]] = {
     Licence.FORKLIFT: frozenset({Licence.FORKLIFT}),
 }
 _LIC_BIT = {lic: 1 << i for i, lic in enumerate(Licence)}
+#: ``Cefr.rank`` looked up once: the property rebuilds the member list on every call, and a
+#: ranking scores a pair per winner (issue 21).
+CEFR_RANK: dict[Cefr, int] = {c: i for i, c in enumerate(Cefr)}
 
 
 def licence_satisfies(have: Licence, need: Licence) -> bool:
@@ -155,22 +167,28 @@ def occupation_similarity(profile_codes: Sequence[str], vacancy_code: str) -> fl
     return best
 
 
-def _skills_text(skills: Sequence[str]) -> str:
-    return " ".join(sorted(s.casefold().strip() for s in skills if s and s.strip()))
+def coded_skills_part(held: Sequence[str], required: Sequence[str]) -> float:
+    """Share of the required skill codes the person holds (1.0 when none is required)."""
+    need = set(required)
+    return len(need & set(held)) / len(need) if need else 1.0
 
 
-def _skills_part(p_text: str, v_text: str) -> float:
-    if not v_text:
-        return 1.0  # nothing asked for
-    if not p_text:
-        return 0.0
-    from rapidfuzz import fuzz  # here, not at import: ~0.3 µs against ~20 µs for ``score_pair``
+def _asks_uncoded(v: VacancyFacts) -> bool:
+    """Requirements written, none of them in config/skills.yaml: for the operator to judge."""
+    return not v.skill_codes and any(s.strip() for s in v.skills)
 
-    return fuzz.token_set_ratio(p_text, v_text) / 100.0
+
+def _uncoded_part(v: VacancyFacts) -> float:
+    """The skills part of a vacancy with no coded requirement: the same for every person."""
+    return UNCODED_SKILLS_PART if _asks_uncoded(v) else 1.0
+
+
+def _skills_part(p: ProfileFacts, v: VacancyFacts) -> float:
+    return coded_skills_part(p.skill_codes, v.skill_codes) if v.skill_codes else _uncoded_part(v)
 
 
 def _language_part(have: Cefr, need: Cefr) -> float:
-    gap = need.rank - have.rank
+    gap = CEFR_RANK[need] - CEFR_RANK[have]
     return 1.0 if gap <= 0 else 0.5 if gap == 1 else 0.0
 
 
@@ -181,7 +199,7 @@ def hard_constraints(p: ProfileFacts, v: VacancyFacts, max_km: float = DEFAULT_M
     is not excluded by occupation either, so new people are not invisible to operators.
     """
     reasons: list[str] = []
-    if v.italian_required.rank - p.italian.rank > 1:
+    if CEFR_RANK[v.italian_required] - CEFR_RANK[p.italian] > 1:
         reasons.append(ITALIAN_TOO_LOW)
     if not licence_satisfies(p.licence, v.licence_required):
         reasons.append(LICENCE_MISSING)
@@ -196,10 +214,16 @@ def hard_constraints(p: ProfileFacts, v: VacancyFacts, max_km: float = DEFAULT_M
     return reasons
 
 
-def _weighted(parts: dict[str, float], weights: MatchWeights) -> float:
+@lru_cache(maxsize=8)
+def _weight_values(weights: MatchWeights) -> tuple[tuple[float, ...], float]:
+    """The weights in ``PARTS`` order and their total: a ranking scores a pair per winner."""
     w = weights.as_dict()
-    total = sum(w.values())
-    return round(100.0 * sum(w[k] * parts[k] for k in PARTS) / total, 2)
+    return tuple(w[k] for k in PARTS), sum(w.values())
+
+
+def _weighted(parts: dict[str, float], weights: MatchWeights) -> float:
+    w, total = _weight_values(weights)
+    return round(100.0 * sum(wk * parts[k] for k, wk in zip(PARTS, w, strict=True)) / total, 2)
 
 
 def score_pair(
@@ -212,7 +236,7 @@ def score_pair(
     d = _distance(p, v)
     parts = {
         "occupation": occupation_similarity(p.occupations, v.occupation_code),
-        "skills": _skills_part(_skills_text(p.skills), _skills_text(v.skills)),
+        "skills": _skills_part(p, v),
         "language": _language_part(p.italian, v.italian_required),
         "licence": 1.0 if licence_satisfies(p.licence, v.licence_required) else 0.0,
         "distance": UNKNOWN_DISTANCE_PART if d is None else max(0.0, 1.0 - d / max_km),
@@ -262,15 +286,13 @@ def explain(parts: dict[str, float], p: ProfileFacts, v: VacancyFacts, max_km: f
     else:
         out.append(f"mansione diversa (richiesta ISCO {code})")
 
-    skills = parts["skills"]
-    if not v.skills:
-        out.append("nessuna competenza specifica richiesta")
-    else:
-        out.append(f"competenze in comune {round(skills * 100)}%")
+    out.append(_explain_skills(parts["skills"], p, v))
 
     lang = parts["language"]
     have, need = p.italian.value, v.italian_required.value
-    if lang >= 1.0:
+    if v.italian_required is Cefr.PRE_A1:
+        out.append("nessun requisito di italiano")
+    elif lang >= 1.0:
         out.append(f"italiano {have} ≥ {need} richiesto")
     elif lang >= 0.5:
         out.append(f"italiano {have}, un livello sotto {need} richiesto")
@@ -295,16 +317,37 @@ def explain(parts: dict[str, float], p: ProfileFacts, v: VacancyFacts, max_km: f
     return ", ".join(out)
 
 
+#: Skills named in an explanation, at most: the line stays readable in a shortlist.
+_NAMED_SKILLS = 4
+
+
+def _listing(labels: Sequence[str]) -> str:
+    """Labels joined by semicolons: the explanation's own parts are separated by commas."""
+    shown = "; ".join(labels[:_NAMED_SKILLS])
+    return shown + (f" e altre {len(labels) - _NAMED_SKILLS}" if len(labels) > _NAMED_SKILLS else "")
+
+
+def _explain_skills(part: float, p: ProfileFacts, v: VacancyFacts) -> str:
+    """The skills part in words: which coded requirements the person holds and lacks, by label."""
+    if not v.skill_codes:
+        if _asks_uncoded(v):
+            return f"requisiti fuori elenco, da valutare ({_listing([s.strip() for s in v.skills if s.strip()])})"
+        return "nessuna competenza specifica richiesta"
+    from config.skills import load_skills  # local, like configured_matching: labels live in config
+
+    label = load_skills().label
+    required = list(dict.fromkeys(v.skill_codes))
+    held = set(p.skill_codes)
+    have = [label(c) for c in required if c in held]
+    lack = [label(c) for c in required if c not in held]
+    if not lack:
+        return f"competenze richieste: tutte presenti ({_listing(have)})"
+    if not have:
+        return f"competenze richieste: nessuna presente (mancano {_listing(lack)})"
+    return f"competenze in comune {len(have)} su {len(required)}: {_listing(have)} (mancano {_listing(lack)})"
+
+
 # --- vectorised top-k (numpy: tasks/matching/vectorised.py) ----------------------------------------
-
-
-def _profile_major_index(profiles: Sequence[ProfileFacts]) -> dict[str, list[int]]:
-    """Major group → profile indices; profiles with no occupation go under every group."""
-    by_major: dict[str, list[int]] = defaultdict(list)
-    for i, p in enumerate(profiles):
-        for major in {c[:1] for c in p.occupations if c}:
-            by_major[major].append(i)
-    return by_major
 
 
 def top_k_for_vacancy(
@@ -330,56 +373,18 @@ def top_k_all_vacancies(
 ) -> dict[str, list[tuple[ProfileFacts, MatchResult]]]:
     """Best k (profile, result) for each vacancy, keyed by vacancy code.
 
-    Profile arrays are built once; vacancies are grouped by ISCO major group and each one is
-    scored against that group's profiles (plus profiles with no coded occupation) in numpy.
-    Skill similarity is one ``cdist`` per block over the distinct skill strings on each side.
+    Ranked in numpy (``tasks.matching.vectorised.top_k_indices``: profiles in tiers by how near
+    their occupation is, lower tiers skipped once they cannot reach a vacancy's k-th score;
+    the same ranking as scoring every profile of the ISCO major group), then each winner is
+    scored by ``score_pair``, so what is stored and explained is the reference result.
     """
-    import numpy as np
+    from tasks.matching.vectorised import top_k_indices
 
-    from tasks.matching.vectorised import (
-        block_skills,
-        haversine_rad,
-        occupation_arrays,
-        profile_arrays,
-        score_arrays,
-        take_profiles,
-        take_vacancies,
-        top_indices,
-        vacancy_arrays,
-    )
-
-    pa = profile_arrays(profiles)
-    va = vacancy_arrays(vacancies)
-    by_major = _profile_major_index(profiles)
-    no_occ = [i for i, p in enumerate(profiles) if not p.occupations]
-    vac_by_major: dict[str, list[int]] = defaultdict(list)
-    for j, v in enumerate(vacancies):
-        vac_by_major[v.occupation_code[:1]].append(j)
-
-    out: dict[str, list[tuple[ProfileFacts, MatchResult]]] = {v.vacancy_code: [] for v in vacancies}
-    for major, vidx in vac_by_major.items():
-        idx = np.asarray(sorted(set(by_major.get(major, [])) | set(no_occ)), dtype=np.int64)
-        if len(idx) == 0:
-            continue
-        block = take_profiles(pa, idx)
-        skills_u, v_rows, p_cols = block_skills([va.skills[j] for j in vidx], block.skills)
-        occ_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        dist_cache: dict[tuple[float, float], np.ndarray] = {}
-        for row, j in enumerate(vidx):
-            one = take_vacancies(va, np.array([j]))
-            code = vacancies[j].occupation_code
-            if code not in occ_cache:
-                occ_cache[code] = occupation_arrays(block, one)
-            where = (float(one.lat[0]), float(one.lon[0]))
-            if where not in dist_cache:
-                if len(dist_cache) > 512:
-                    dist_cache.clear()
-                dist_cache[where] = haversine_rad(block.lat, block.lon, one.lat, one.lon, block.cos_lat)
-            skills = skills_u[v_rows[row]][p_cols]
-            scores = score_arrays(block, one, skills, weights, max_km, occ_cache[code], dist_cache[where])
-            v = vacancies[j]
-            winners = [profiles[int(idx[t])] for t in top_indices(scores, k)]
-            out[v.vacancy_code] = [(p, score_pair(p, v, weights, max_km)) for p in winners]
+    ranked = top_k_indices(vacancies, profiles, k, weights, max_km)
+    out: dict[str, list[tuple[ProfileFacts, MatchResult]]] = {}
+    for v, idx in zip(vacancies, ranked, strict=True):
+        winners = [profiles[i] for i in idx.tolist()]
+        out[v.vacancy_code] = [(p, score_pair(p, v, weights, max_km)) for p in winners]
     return out
 
 
@@ -391,7 +396,9 @@ def top_k_for_profile(
     max_km: float = DEFAULT_MAX_KM,
 ) -> list[tuple[VacancyFacts, MatchResult]]:
     """Best k (vacancy, result) for one person; other major groups are never scored."""
-    from tasks.matching.vectorised import block_skills, profile_arrays, score_arrays, top_indices, vacancy_arrays
+    import numpy as np
+
+    from tasks.matching.vectorised import profile_arrays, score_arrays, top_indices, vacancy_arrays
 
     majors = {c[:1] for c in profile.occupations if c}
     cand = [j for j, v in enumerate(vacancies) if not majors or v.occupation_code[:1] in majors]
@@ -400,7 +407,7 @@ def top_k_for_profile(
     sub = [vacancies[j] for j in cand]
     pa = profile_arrays([profile])
     va = vacancy_arrays(sub)
-    matrix, rows, cols = block_skills(va.skills, pa.skills)
-    scores = score_arrays(pa, va, matrix[rows, cols[0]], weights, max_km)
+    skills = np.array([_skills_part(profile, v) for v in sub], dtype=np.float64)
+    scores = score_arrays(pa, va, skills, weights, max_km)
     winners = [sub[t] for t in top_indices(scores, k)]
     return [(v, score_pair(profile, v, weights, max_km)) for v in winners]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from config.data import office_for_municipality
 from models.cases import Case, Enrollment, Profile
 from models.enums import Cefr, Isced, OrgKind, OutcomeKind, Recognition
 from models.exchange import Outcome
 from models.people import Organisation, Person, Referral
 from models.policy import MeasureKind, MeasureStatus, PolicyMeasure
+from tasks.files.places import resolve_municipality
 from tasks.policy.measures import CaseFacts
 
 # --------------------------------------------------------------------------------------------
@@ -53,9 +53,16 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
         education=profile.education if profile else Isced.LOWER_SECONDARY,
         recognition=profile.recognition if profile else Recognition.NOT_NEEDED,
         occupations=tuple(profile.occupations) if profile else (),
-        region="Lombardia" if office_for_municipality(municipality) else None,
+        region=_region(municipality),
         office_code=case.office_code,
         referrer_kinds=tuple(sorted({OrgKind(k).value for k in kinds})),
         permit_type=person.permit_type if person else None,
         permit_expiry=person.permit_expiry if person else None,
     )
+
+
+def _region(municipality: str) -> str | None:
+    """Lombardia when the comune written ("Dalmine (BG)", "Romano di Lomb.", a frazione) is
+    served by a CPI of the province: read like the referral's comune (tasks/files/places.py),
+    not matched letter by letter; None when it names no CPI (unknown, empty, out of province)."""
+    return "Lombardia" if resolve_municipality(municipality).resolved else None

@@ -18,7 +18,7 @@ from tasks.files.imports import RowRejected, import_rows, start_import
 from tasks.files.rows import safe_value
 from tasks.files.tabular import parse_date
 from tasks.policy.measures import dul_success, hire_attributed, policy_kind
-from tasks.policy.register import ACTOR, add_event
+from tasks.policy.register import ACTOR, add_event, register_code
 from tasks.policy.rules import PolicyRules, load_policies
 from tasks.policy.training import int_in
 
@@ -88,12 +88,9 @@ def _progress_target(session: Session, raw: dict[str, Any]) -> tuple[Case, Polic
             col(PolicyMeasure.status).not_in([MeasureStatus.PROPOSED, MeasureStatus.NOT_CHOSEN]),
         )
     ).all()
-    measure = next(
-        (m for m in measures if wanted and wanted.casefold() in (m.code.casefold(), m.code.split(":")[-1].casefold())),
-        None,
-    )
+    measure = next((m for m in measures if wanted and _same_measure(wanted, m.code)), None)
     if measure is None:
-        active = ", ".join(m.code for m in measures) or "nessuna"
+        active = ", ".join(register_code(m.code) for m in measures) or "nessuna"
         raise RowRejected(
             "measure", f"misura «{safe_value(wanted)[:40]}» non assegnata alla pratica {code} (assegnate: {active})"
         )
@@ -174,6 +171,16 @@ def _apply_progress(
     kind = {"started": "enrolled"}.get(target.value, target.value)
     add_event(session, case, kind, day, measure=measure, detail=detail, flow_run_id=flow_run_id)
     return kind
+
+
+def _same_measure(written: str, code: str) -> bool:
+    """A register names a measure by its code or as the proposal wrote it (GOL, Garanzia Giovani,
+    the project's or course's code): case, spaces and underscores aside."""
+
+    def fold(text: str) -> str:
+        return " ".join(text.replace("_", " ").split()).casefold()
+
+    return fold(written) in (fold(code), fold(code.split(":")[-1]))
 
 
 def _duration(measure: PolicyMeasure, rules: PolicyRules) -> int:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from config.data import municipality_coords, office_for_municipality
+from config.next_steps import COORDINATORS
+from config.operators import OPERATOR_MEASURES, OperatorSite, load_operators
 from models.cases import Case, Profile
 from models.clock import utcnow
 from models.enums import OrgKind, State
@@ -21,6 +25,7 @@ from tasks.mail.outbox import enqueue_email
 from tasks.matching.scoring import VacancyFacts
 from tasks.policy.facts import case_facts
 from tasks.policy.measures import Verdict, evaluate_measures, permit_check
+from tasks.policy.operators import choose_operator, nearest_site, operator_load
 from tasks.policy.rules import PolicyRules, load_policies
 from tasks.policy.training import courses_for_gap, training_gaps, training_verdict
 from tasks.runtime.events import EventSpec, queue_event
@@ -124,10 +129,19 @@ def propose_measures(
     vacancies = _open_vacancies(session, as_of) if cases else []
     out: dict[str, list[str]] = {}
     progress = Progress("policy", len(cases), "Pratiche valutate per le politiche attive")
+    registry, load = load_operators(), operator_load(session)
     for case in progress.track(cases):
         assert case.id is not None
         verdicts = measures_for_case(session, case, as_of, rules, vacancies)
+        area = _area(session, case)
         for rank, verdict in enumerate(verdicts, start=1):
+            if verdict.kind in OPERATOR_MEASURES:  # an accredited operator with room, near the person
+                chosen = choose_operator(
+                    registry, verdict.kind, municipality=area, office_code=case.office_code, load=load
+                )
+                verdict = replace(verdict, provider=chosen.code if chosen else None)
+                if chosen is not None:
+                    load[(chosen.code, verdict.kind)] += 1
             session.add(
                 PolicyMeasure(
                     case_id=case.id,
@@ -152,6 +166,28 @@ def propose_measures(
         out[case.code] = [v.code for v in verdicts]
     progress.finish()
     return out
+
+
+def _area(session: Session, case: Case) -> str | None:
+    """The person's comune as the profile keeps it (coarse location, no identifier)."""
+    return session.exec(select(Profile.area).where(Profile.case_id == case.id)).first()
+
+
+def _operator_site(session: Session, case: Case, code: str | None) -> OperatorSite | None:
+    """The site of accredited operator ``code`` the person goes to: nearest to the person's
+    comune, else one in the CPI's area, else its first (None: not an operator of the registry)."""
+    operator = load_operators().by_code(code)
+    if operator is None:
+        return None
+    place = municipality_coords(_area(session, case) or "")
+    if place is not None:
+        return nearest_site(operator, place)[0]
+    local = [
+        s
+        for s in operator.sites
+        if (office := office_for_municipality(s.municipality)) is not None and office.code == case.office_code
+    ]
+    return (local or list(operator.sites))[0]
 
 
 def proposed_by_case(session: Session, case_codes: Iterable[str] | None = None) -> dict[str, list[PolicyMeasure]]:
@@ -210,6 +246,71 @@ def validate_decisions(session: Session, rows: list[dict[str, Any]]) -> list[str
     return problems
 
 
+def register_code(code: str) -> str:
+    """How a provider names a measure in its register (tasks/policy/progress.py reads it back):
+    GOL, DUL, Garanzia Giovani, the project's or the course's code; never a storage value."""
+    part = code.split(":")[-1]
+    if part in (MeasureKind.GOL.value, MeasureKind.DUL.value):
+        return part.upper()
+    if part == MeasureKind.GARANZIA_GIOVANI.value:
+        return "Garanzia Giovani"
+    return part
+
+
+def measure_name(session: Session, code: str, rules: PolicyRules | None = None) -> str:
+    """A measure code (gol, territorial:BG-RIPARTIRE, training:TRN-…) as people call it."""
+    rules = rules or load_policies()
+    kind, _, rest = code.partition(":")
+    names = {
+        MeasureKind.GOL.value: rules.gol.label,
+        MeasureKind.DUL.value: rules.dul.label,
+        MeasureKind.GARANZIA_GIOVANI.value: rules.garanzia_giovani.label,
+    }
+    if code in names:
+        return names[code]
+    if kind == MeasureKind.TERRITORIAL.value:
+        project = next((p for p in rules.territorial if p.code == rest), None)
+        return project.label if project else f"progetto territoriale {rest}"
+    if kind == MeasureKind.TRAINING.value:
+        offer = session.exec(select(TrainingOffer).where(TrainingOffer.code == rest)).first()
+        return f"corso «{offer.title}»" if offer else f"corso {rest}"
+    return code
+
+
+def readable_rows(session: Session, rows: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """Agenda rows as the table's members read them: offices, companies and measures by name
+    (the artifact keeps the codes); case codes stay."""
+    rules = load_policies()
+    names: dict[str, str] = {}
+
+    def org(code: str) -> str:
+        if code not in names:
+            found = session.get(Organisation, code)
+            names[code] = found.name if found else code
+        return names[code]
+
+    out = []
+    for row in rows:
+        new = dict(row)
+        for key in ("office", "company"):
+            if new.get(key) not in (None, "", "—"):
+                new[key] = org(new[key])
+        for key in ("measure", "route"):
+            if new.get(key) not in (None, "", "—"):
+                new[key] = measure_name(session, new[key], rules)
+        if new.get("options") not in (None, "", "—"):
+            new["options"] = "; ".join(measure_name(session, c.strip(), rules) for c in new["options"].split(","))
+        out.append(new)
+    return out
+
+
+def _pathway_label(measure: PolicyMeasure, rules: PolicyRules) -> str | None:
+    """The GOL pathway or DUL band in words (the stored pathway of GOL is a code)."""
+    if measure.pathway and measure.kind is MeasureKind.GOL:
+        return rules.gol.pathway_labels.get(measure.pathway, measure.pathway)
+    return measure.pathway
+
+
 def _measure_label(measure: PolicyMeasure, rules: PolicyRules, offer: TrainingOffer | None) -> str:
     if measure.kind is MeasureKind.GOL:
         return f"{rules.gol.label} – {rules.gol.pathway_labels.get(measure.pathway or '', measure.pathway or '')}"
@@ -247,11 +348,13 @@ def choose_measure(
     session.add(measure)
     session.flush()
     add_event(session, case, "chosen", day, measure=measure, detail=measure.code, actor=actor, flow_run_id=flow_run_id)
-    set_step(case, "policy_measure", today=day, owner=measure.provider_code)
+    # no operator with room near the person: the coordinators choose one
+    set_step(case, "policy_measure", today=day, owner=measure.provider_code or COORDINATORS)
     session.add(case)
     org = session.get(Organisation, measure.provider_code) if measure.provider_code else None
     if org is None:
         return False
+    site = _operator_site(session, case, org.code)
     offer = session.get(TrainingOffer, measure.training_offer_id) if measure.training_offer_id else None
     office = session.get(Organisation, case.office_code) if case.office_code else None
     context: dict[str, Any] = {
@@ -260,8 +363,11 @@ def choose_measure(
         "measure_label": _measure_label(measure, rules, offer),
         "provider_name": org.name,
         "office_name": office.name if office else None,
-        "pathway": measure.pathway,
+        "pathway": _pathway_label(measure, rules),
+        "register_code": register_code(measure.code),
     }
+    if site is not None:
+        context["site"] = {"municipality": site.municipality, "address": site.address, "phone": site.phone}
     if offer is not None:
         context["course"] = {
             "code": offer.code,
@@ -277,7 +383,7 @@ def choose_measure(
             session,
             key=f"policy:{case.code}:{measure.id}:provider",
             kind="policy_proposal",
-            recipient=org.email,
+            recipient=site.email if site is not None else org.email,
             recipient_code=org.code,
             case_code=case.code,
             context=context,

@@ -10,20 +10,28 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.cases import Case, CaseEvent
+from config.next_steps import COORDINATORS
+from models.cases import Case, CaseEvent, Enrollment
 from models.enums import ConsentPurpose, OutcomeKind, State
 from models.exchange import Outcome
 from models.forms import TavoloDecisionKind
 from models.people import Organisation
 from models.policy import OPEN_MEASURE, MeasureStatus, PolicyMeasure, TavoloMeeting
+from tasks.core.consent_steps import consent_agenda
+from tasks.core.next_steps import set_step
 from tasks.core.transitions import transition
 from tasks.mail.outbox import enqueue_email
 from tasks.policy.measures import dmy
 from tasks.policy.progress import STATUS_IT
-from tasks.policy.register import add_event, choose_measure, proposed_by_case
+from tasks.policy.register import add_event, choose_measure, measure_name, proposed_by_case, readable_rows
 from tasks.policy.rules import load_policies
 
 TAVOLO_ACTOR = "tavolo"
+#: The next step tasks/literacy.py sets after two Italian courses without progress (by value:
+#: stage packages do not import each other); such cases are on every agenda until decided.
+LITERACY_TAVOLO = "literacy_tavolo"
+#: What the CPIA reported for a course, in Italian (enrollment.outcome).
+_COURSE_IT = {"passed": "superato", "failed": "non superato", "dropped": "ritirato"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -40,6 +48,8 @@ class Agenda:
     awaiting: list[dict[str, str]] = field(default_factory=list)
     ending: list[dict[str, str]] = field(default_factory=list)
     placements: list[dict[str, str]] = field(default_factory=list)
+    literacy: list[dict[str, str]] = field(default_factory=list)
+    consent: list[dict[str, str]] = field(default_factory=list)  # consents nobody asked for (issue 18)
 
     def codes(self) -> dict[str, list[str]]:
         return {
@@ -47,7 +57,14 @@ class Agenda:
             "awaiting": [r["case_code"] for r in self.awaiting],
             "ending": [r["case_code"] for r in self.ending],
             "placements": [r["case_code"] for r in self.placements],
+            "literacy": [r["case_code"] for r in self.literacy],
+            "consent": [r["case_code"] for r in self.consent],
         }
+
+
+_LITERACY_DECISIONS = frozenset(
+    {TavoloDecisionKind.NEW_COURSE, TavoloDecisionKind.PROFILE, TavoloDecisionKind.DEFER, TavoloDecisionKind.CLOSE}
+)
 
 
 def _month_before(day: date) -> date:
@@ -155,7 +172,43 @@ def build_agenda(session: Session, held_on: date) -> Agenda:
                 "on": dmy(_day(at)),
             }
         )
-    return Agenda(held_on, since, new_referrals, awaiting, ending, placements)
+    return Agenda(
+        held_on,
+        since,
+        new_referrals,
+        awaiting,
+        ending,
+        placements,
+        literacy_stalled(session),
+        consent_agenda(session, held_on),
+    )
+
+
+def literacy_stalled(session: Session) -> list[dict[str, str]]:
+    """LITERACY cases sent to the table after Italian courses without progress: courses taken
+    and how the last two ended (codes and Italian words only)."""
+    cases = session.exec(
+        select(Case).where(Case.state == State.LITERACY, Case.next_step == LITERACY_TAVOLO).order_by(col(Case.code))
+    ).all()
+    rows = []
+    for c in cases:
+        ended = [
+            _COURSE_IT[o]
+            for o in session.exec(
+                select(Enrollment.outcome).where(Enrollment.case_id == c.id).order_by(col(Enrollment.id))
+            ).all()
+            if o in _COURSE_IT
+        ]
+        rows.append(
+            {
+                "case_code": c.code,
+                "office": c.office_code or "—",
+                "courses": str(len(ended)),
+                "last": ", ".join(ended[-2:]) or "—",
+                "since": dmy(c.next_due) if c.next_due else "—",
+            }
+        )
+    return rows
 
 
 _SECTIONS = (
@@ -191,6 +244,22 @@ _SECTIONS = (
             ("on", "Data"),
         ),
     ),
+    (
+        "literacy",
+        "Corsi di italiano senza progressi",
+        (
+            ("case_code", "Pratica"),
+            ("office", "CPI"),
+            ("courses", "Corsi frequentati"),
+            ("last", "Esito degli ultimi corsi"),
+            ("since", "Da decidere entro"),
+        ),
+    ),
+    (
+        "consent",
+        "Consensi da chiedere, in ritardo",
+        (("case_code", "Pratica"), ("office", "CPI"), ("consent", "Consenso mancante"), ("due", "Da chiedere entro")),
+    ),
 )
 
 
@@ -222,14 +291,19 @@ def open_meeting(session: Session, *, held_on: date) -> tuple[Agenda, int]:
     if meeting is None:
         session.add(TavoloMeeting(held_on=held_on, since=agenda.since, agenda=agenda.codes()))
     queued = 0
-    context = {
+    members = [org for code in rules.tavolo.members if (org := session.get(Organisation, code)) is not None]
+    context = {  # the members read names where the artifact keeps codes (readable_rows)
         "meeting_date": held_on,
         "since": agenda.since,
         "until": held_on - timedelta(days=1),
-        "new_referrals": agenda.new_referrals,
-        "awaiting": agenda.awaiting,
-        "ending": agenda.ending,
-        "placements": agenda.placements,
+        "new_referrals": readable_rows(session, agenda.new_referrals),
+        "awaiting": readable_rows(session, agenda.awaiting),
+        "ending": readable_rows(session, agenda.ending),
+        "placements": readable_rows(session, agenda.placements),
+        "literacy": readable_rows(session, agenda.literacy),
+        "consent": readable_rows(session, agenda.consent),
+        "chair": members[0].name if members else None,
+        "members": [m.name for m in members[1:]],
     }
     for code in rules.tavolo.members:
         org = session.get(Organisation, code)
@@ -247,6 +321,14 @@ def open_meeting(session: Session, *, held_on: date) -> tuple[Agenda, int]:
     return agenda, queued
 
 
+def form_measures(session: Session, case_codes: list[str]) -> dict[str, str]:
+    """The measures proposed to these cases, code → name: the policy and tavolo forms list them
+    by name (models/forms.py: ``naming``) and store the code."""
+    rules = load_policies()
+    codes = dict.fromkeys(m.code for ms in proposed_by_case(session, case_codes).values() for m in ms)
+    return {code: measure_name(session, code, rules) for code in codes}
+
+
 def tavolo_initial(session: Session, *, held_on: date) -> list[dict[str, Any]]:
     """The decision form's rows: the meeting's waiting cases, 'defer' and the first proposal."""
     meeting = session.exec(select(TavoloMeeting).where(TavoloMeeting.held_on == held_on)).one()
@@ -259,6 +341,9 @@ def tavolo_initial(session: Session, *, held_on: date) -> list[dict[str, Any]]:
             "measure": proposals[c][0].code if proposals.get(c) else "",
         }
         for c in codes
+    ] + [
+        {"case_code": c, "decision": TavoloDecisionKind.DEFER.value, "measure": ""}
+        for c in meeting.agenda.get("literacy", [])
     ]
 
 
@@ -276,18 +361,28 @@ def validate_tavolo(session: Session, rows: list[dict[str, Any]], *, held_on: da
             problems.append(f"{code}: pratica non all'ordine del giorno")
             continue
         case = session.exec(select(Case).where(Case.code == code)).one()
-        if decision is TavoloDecisionKind.ASSIGN:
+        stalled = case.state is State.LITERACY and case.next_step == LITERACY_TAVOLO
+        if stalled and decision not in _LITERACY_DECISIONS:
+            words = [f"«{TavoloDecisionKind(d).label}»" for d in ("new_course", "profile", "defer", "close")]
+            choices = ", ".join(words[:-1]) + " o " + words[-1]
+            problems.append(f"{code}: per chi non progredisce nei corsi di italiano: {choices}")
+        elif not stalled and decision in (TavoloDecisionKind.NEW_COURSE, TavoloDecisionKind.PROFILE):
+            problems.append(f"{code}: «{decision.label}» vale solo per chi non progredisce nei corsi di italiano")
+        elif decision is TavoloDecisionKind.ASSIGN:
             options = [m.code for m in proposed_by_case(session, [code]).get(code, [])]
             if str(row.get("measure") or "") not in options:
                 problems.append(
-                    f"{code}: per «assign» indicare una misura proposta ({', '.join(options) or 'nessuna'})"
+                    f"{code}: per «{decision.label}» indicare una misura proposta "
+                    f"({'; '.join(measure_name(session, m) for m in options) or 'nessuna'})"
                 )
         elif decision is TavoloDecisionKind.BACK_TO_POOL:
             if case.state is not State.POLICY:
                 problems.append(f"{code}: solo le pratiche in politica attiva tornano tra i profili inviati")
             elif not has_consent(session, case.person_key, ConsentPurpose.PROFILE_TO_CONFINDUSTRIA):
                 problems.append(f"{code}: manca il consenso all'invio del profilo a Confindustria")
-        elif decision is TavoloDecisionKind.CLOSE and case.state not in (State.POLICY, State.DISPATCHED):
+        elif (
+            decision is TavoloDecisionKind.CLOSE and case.state not in (State.POLICY, State.DISPATCHED) and not stalled
+        ):
             problems.append(f"{code}: chiusura dal tavolo solo per pratiche in politica attiva")
     return problems
 
@@ -319,6 +414,16 @@ def record_tavolo_decisions(
                 actor=TAVOLO_ACTOR,
                 reason="tavolo:back_to_pool",
                 flow_run_id=flow_run_id,
+            )
+        elif decision is TavoloDecisionKind.NEW_COURSE:  # the literacy flow asks the CPIA again
+            set_step(case, "request_enrolment", today=held_on)
+            session.add(case)
+        elif decision is TavoloDecisionKind.DEFER and case.next_step == LITERACY_TAVOLO:  # due at the next meeting
+            set_step(case, LITERACY_TAVOLO, today=held_on, owner=COORDINATORS)
+            session.add(case)
+        elif decision is TavoloDecisionKind.PROFILE:
+            transition(
+                session, case, State.PROFILE_READY, actor=TAVOLO_ACTOR, reason="tavolo:profile", flow_run_id=flow_run_id
             )
         elif decision is TavoloDecisionKind.CLOSE:
             transition(

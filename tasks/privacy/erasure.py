@@ -57,6 +57,7 @@ class Blanked:
     import_rows: int = 0
     referrals: int = 0
     cancelled: int = 0
+    desk_rows: int = 0
 
 
 _OUTBOX_TEXT = ("recipient", "reply_to", "subject", "body_text", "body_html", "last_error", "server_reply")
@@ -146,6 +147,21 @@ def cancel_rows(session: Session, ids: Sequence[int], reason: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _delete_desk_rows(session: Session, keys: set[str]) -> int:
+    """The operators' notes and attendance marks of these people's cases: free text about a
+    person, kept only in the application database, gone with the identity."""
+    from models.accounts import Attendance, CaseNote
+
+    case_ids = select(Case.id).where(col(Case.person_key).in_(list(keys)))
+    deleted = 0
+    for model in (CaseNote, Attendance):
+        rows = session.exec(select(model).where(col(model.case_id).in_(case_ids))).all()
+        for row in rows:
+            session.delete(row)
+        deleted += len(rows)
+    return deleted
+
+
 def blank_people(session: Session, keys: set[str], *, reason: str) -> Blanked:
     """Blank every Person of ``keys`` and scrub their identifiers from outbox and import rows."""
     out = Blanked()
@@ -163,6 +179,7 @@ def blank_people(session: Session, keys: set[str], *, reason: str) -> Blanked:
         ref.experiences_text, ref.education_text, ref.licence_text = "", None, None
         session.add(ref)
         out.referrals += 1
+    out.desk_rows = _delete_desk_rows(session, keys)
     now = utcnow()
     for person in people:
         _blank_person(person)

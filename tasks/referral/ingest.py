@@ -14,24 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from config.data import load_offices, load_routing
 from config.settings import get_settings
 from models import clock
-from models.base import insert_values, new_token
 from models.cases import Case
-from models.enums import Channel, ConsentPurpose, Language, State
-from models.ops import DedupReview, ImportFile, ImportRow
-from models.people import Consent, Organisation, Person, PersonKey, Referral
+from models.enums import ConsentPurpose, State
+from models.ops import DedupReview, ImportFile
+from models.people import Consent, Organisation, Person, Referral
 from models.state_machine import TERMINAL
-from tasks.core.codes import allocate_codes
 from tasks.core.consent import CONSENT_TO_COLLECT, consenting_persons, grant_consent, has_consent
 from tasks.core.next_steps import set_step
 from tasks.core.people import municipalities_of
 from tasks.core.routing import ASSIGN_OFFICE
-from tasks.core.transitions import record_creations, transition, transition_many
+from tasks.core.transitions import transition, transition_many
 from tasks.files.imports import (
     INGEST,
     claim_step,
@@ -39,25 +36,24 @@ from tasks.files.imports import (
     defer_event,
     file_sha256,
     raw_for_report,
-    report_rejected,
 )
 from tasks.files.places import resolve_municipality
 from tasks.files.rows import ReferralRow, row_warnings, validate_row
 from tasks.files.tabular import FileRejected, open_table
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
+from tasks.referral.acknowledgement import acknowledge
 from tasks.referral.missing_consent import (
-    consent_missing,
+    CONSENT_COLUMNS_MISSING,
     consent_to_collect,
     file_warnings,
     mark_consent_to_collect,
-    remind_referrer,
 )
+from tasks.referral.store import ACTOR, store_chunk, store_rejected
 from tasks.runtime.event_names import DEDUP_PENDING, REFERRAL_ACCEPTED
 from tasks.runtime.events import EventSpec
 from tasks.runtime.progress import Progress
 
-ACTOR = "flow:referral"
 #: The steps after the ingest, in order; ``flows/referral.py`` runs them, then ``finish``.
 DEDUPLICATE, ACCEPT, ACKNOWLEDGE = "deduplicate", "accept", "acknowledge"
 
@@ -85,7 +81,22 @@ class IngestSummary:
 MAX_ROW_WARNINGS = 500
 
 
-REFERRAL_REQUIRED = ("family_name", "given_names", "municipality")
+#: The columns without which a referral file is refused. Not the comune: a file without that
+#: column is imported, its cases wait for the coordinators to assign a CPI (offices.py).
+REFERRAL_REQUIRED = ("family_name", "given_names")
+#: The warning code of a referral file without a comune column (``import_file.notices``).
+MUNICIPALITY_COLUMN_MISSING = "municipality_column_missing"
+#: What each file-level warning tells the sender (acknowledgement, ``incontro check-file``).
+FILE_WARNING_LABELS = {
+    CONSENT_COLUMNS_MISSING: "nel file mancano le colonne del consenso: i consensi saranno raccolti al colloquio",
+    MUNICIPALITY_COLUMN_MISSING: "nel file manca la colonna del comune di residenza: le segnalazioni sono "
+    "accettate e il Centro per l'Impiego competente lo assegna il coordinamento",
+}
+
+
+def file_warning_label(code: str) -> str:
+    """The Italian sentence for a file-level warning code (never the code itself)."""
+    return FILE_WARNING_LABELS.get(code, "avviso sul file: rivolgersi al coordinamento")
 
 
 def ingest_referral_file(
@@ -128,19 +139,21 @@ def ingest_referral_file(
     chunk_size = max(1, get_settings().chunk_size)
     prefix = f"{get_settings().province_code}-{clock.today().year}"
     good: list[tuple[int, ReferralRow]] = []
+    rejected: list[dict[str, Any]] = []
     seen = warned = 0
     progress = Progress("referral", total, "Righe del file importate")
     with open_table(path, "referral", required=REFERRAL_REQUIRED) as (layout, rows):
         labels = layout.labels()
         summary.unused_columns = layout.unused(ReferralRow.model_fields)
-        summary.warnings = file_warnings(layout.mapping.values())
+        named = set(layout.mapping.values())
+        summary.warnings = file_warnings(named) + ([] if "municipality" in named else [MUNICIPALITY_COLUMN_MISSING])
         imp.notices = {"unused_columns": summary.unused_columns, "warnings": summary.warnings}
         for number, cells in progress.track(rows):
             seen += 1
             raw = layout.record(cells)
             row, errors = _check_row(raw, layout.problems(cells), labels)
             if row is None:
-                session.add(ImportRow(import_file_id=imp.id, row_number=number, errors=errors, raw=raw_for_report(raw)))
+                rejected.append({"row_number": number, "errors": errors, "raw": raw_for_report(raw)})
                 summary.rejected_rows += 1
             else:
                 good.append((number, row))
@@ -148,9 +161,11 @@ def ingest_referral_file(
                 warned += len(lost)
                 summary.row_warnings += lost[: MAX_ROW_WARNINGS - len(summary.row_warnings)]
             if len(good) >= chunk_size or seen % chunk_size == 0:
-                summary.case_codes += _store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
+                summary.case_codes += store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
+                store_rejected(session, rejected, imp.id)
                 good.clear()
-        summary.case_codes += _store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
+        summary.case_codes += store_chunk(session, good, prefix, referrer_code, imp.id, flow_run_id)
+        store_rejected(session, rejected, imp.id)
     if seen != total:  # the file changed between the two passes
         raise FileRejected(f"{path.name}: il file è cambiato durante l'importazione; inviarlo di nuovo")
     progress.finish()
@@ -176,106 +191,6 @@ def _check_row(
     row, errors = validate_row(raw, labels)
     errors = problems + errors
     return (row if not errors else None), errors
-
-
-def _store_chunk(
-    session: Session,
-    rows: list[tuple[int, ReferralRow]],
-    prefix: str,
-    referrer: str,
-    import_id: int,
-    flow_run_id: str | None,
-) -> list[str]:
-    """Write one chunk of valid rows as multi-row Core INSERTs (no ORM objects: bounded memory,
-    and no per-row pydantic validation: the rows were validated already)."""
-    session.flush()
-    if not rows:
-        return []
-    codes = allocate_codes(session, prefix, len(rows))
-    tokens = [new_token() for _ in rows]
-    session.execute(insert(PersonKey), [insert_values(PersonKey, token=t) for t in tokens])
-    created = session.execute(
-        insert(Case).returning(col(Case.id), sort_by_parameter_order=True),
-        [
-            insert_values(Case, code=code, person_key=token, state=State.REFERRED)
-            for token, code in zip(tokens, codes, strict=True)
-        ],
-    )
-    case_ids = list(created.scalars())
-    session.execute(insert(Person), [_person(token, row) for token, (_, row) in zip(tokens, rows, strict=True)])
-    referrals, consents = [], []
-    for (number, row), token, case_id in zip(rows, tokens, case_ids, strict=True):
-        referrals.append(_referral(row, token, case_id, referrer, import_id, number))
-        # The consents given on the form; a brand-new key has none to renew.
-        purposes = [ConsentPurpose.CPI_PROCESSING, ConsentPurpose.REFERRER_CONTACT] if row.consent_privacy else []
-        purposes += [ConsentPurpose.PROFILE_TO_CONFINDUSTRIA] if row.consent_confindustria else []
-        consents += [
-            insert_values(Consent, person_key=token, purpose=p, source=f"import:{import_id}") for p in purposes
-        ]
-    session.execute(insert(Referral), referrals)
-    if consents:
-        session.execute(insert(Consent), consents)
-    record_creations(
-        session, list(zip(case_ids, codes, strict=True)), State.REFERRED, actor=ACTOR, flow_run_id=flow_run_id
-    )
-    return codes
-
-
-def _person(key: str, row: ReferralRow) -> dict[str, Any]:
-    cyrillic = any("\u0400" <= c <= "\u04ff" for c in row.family_name + row.given_names)
-    return insert_values(
-        Person,
-        key=key,
-        family_name=row.family_name,
-        given_names=row.given_names,
-        native_family_name=row.family_name if cyrillic else "",
-        native_given_names=row.given_names if cyrillic else "",
-        name_norm=row.name_norm,
-        birth_date=row.birth_date,
-        sex=row.sex,
-        birth_place=row.birth_place,
-        citizenship=row.citizenship,
-        codice_fiscale=row.codice_fiscale,
-        phone=row.phone,
-        phone_raw=row.phone_raw,
-        phone_verified=row.phone_verified,
-        phone_secondary=row.phone_secondary,
-        phone_secondary_raw=row.phone_secondary_raw,
-        phone_secondary_verified=row.phone_secondary_verified,
-        email=row.email,
-        municipality=row.municipality,
-        permit_type=row.permit_type,
-        permit_expiry=row.permit_expiry,
-        languages=row.languages,
-        preferred_language=_preferred_language(row),
-    )
-
-
-def _referral(row: ReferralRow, key: str, case_id: int, referrer: str, import_id: int, number: int) -> dict[str, Any]:
-    return insert_values(
-        Referral,
-        person_key=key,
-        case_id=case_id,
-        referrer_code=referrer,
-        channel=Channel.FILE,
-        import_file_id=import_id,
-        row_number=number,
-        experiences_text=row.experiences or "",
-        self_italian_level=row.italian_level.value if row.italian_level else None,
-        education_text=row.education,
-        licence_text=row.licence,
-    )
-
-
-def _preferred_language(row: ReferralRow) -> Language:
-    langs = " ".join(row.languages).casefold()
-    if row.italian_level is not None and row.italian_level.rank >= 3:
-        return Language.IT
-    if "ucrain" in langs or "russ" in langs or "україн" in langs:
-        return Language.UK
-    if "ingl" in langs or "english" in langs:
-        return Language.EN
-    return Language.IT
 
 
 def _record(p: Person) -> PersonRecord:
@@ -494,60 +409,13 @@ def accept_import(session: Session, import_id: int, *, flow_run_id: str | None =
 
 
 def acknowledge_import(session: Session, import_id: int) -> int:
-    """Queue the acknowledgement (and the error report, if any) to the sending partner. Once
-    per import (the outbox keys guard the emails too): 0 when done before."""
+    """Queue the acknowledgement (and the error report, if any) to the sending partner
+    (tasks/referral/acknowledgement.py). Once per import (the outbox keys guard the emails too):
+    0 when done before."""
     imp = claim_step(session, import_id, ACKNOWLEDGE)
     if imp is None:
         return 0
-    sender = session.get(Organisation, imp.sender_code)
-    assert sender is not None
-    refs = session.exec(
-        select(Referral, Case)
-        .join(Case, col(Case.id) == col(Referral.case_id))
-        .where(Referral.import_file_id == import_id)
-    ).all()
-    accepted = [
-        {
-            "row": r.row_number,
-            "case_code": c.code,
-            "office_name": _office_name(c.office_code) if c.office_code else None,
-            "state": c.state.value,
-        }
-        for r, c in sorted(refs, key=lambda rc: rc[0].row_number or 0)
-    ]
-    # rows whose comune named no CPI: accepted, waiting for the coordinators to assign one
-    waiting = sum(1 for r, c in refs if c.next_step == ASSIGN_OFFICE and c.person_key == r.person_key)
-    # a referral whose case belongs to another person key was merged into an existing case
-    duplicates = [{"row": r.row_number, "case_code": c.code} for r, c in refs if c.person_key != r.person_key]
-    bad = session.exec(
-        select(ImportRow).where(ImportRow.import_file_id == import_id).order_by(col(ImportRow.row_number))
-    ).all()
-    rejected = [{"row": b.row_number, "errors": b.errors} for b in bad]
-    queued = 0
-    context = {
-        "file_name": imp.filename,
-        "accepted": accepted,
-        "rejected": rejected,
-        "duplicates": duplicates,
-        "waiting_office": waiting,
-        "unused_columns": (imp.notices or {}).get("unused_columns", []),
-        "consent_missing": consent_missing(imp),
-        "row_warnings": (imp.notices or {}).get("row_warnings", []),
-        "row_warnings_total": (imp.notices or {}).get("row_warnings_total", 0),
-    }
-    if enqueue_email(
-        session,
-        key=f"import:{import_id}:ack",
-        kind="referral_ack",
-        recipient=sender.email,
-        recipient_code=sender.code,
-        context=context,
-    ):
-        queued += 1
-    if report_rejected(session, imp, [{"row": b.row_number, **e} for b in bad for e in b.errors]):
-        queued += 1
-    if remind_referrer(session, imp, sender, [c for r, c in refs if c.person_key == r.person_key]):
-        queued += 1
+    queued = acknowledge(session, imp)
     imp.status = "acknowledged"
     complete_step(session, imp, ACKNOWLEDGE)
     return queued

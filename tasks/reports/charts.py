@@ -106,13 +106,21 @@ def time_in_stage_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figur
     return fig
 
 
+def _office_town(code: str) -> str:
+    """A CPI as a bar's label: its town ("Romano di Lombardia"), never its code."""
+    from config.data import load_offices
+
+    name = next((o.name for o in load_offices() if o.code == code), code)
+    return name.removeprefix("Centro per l'Impiego di ")
+
+
 def placements_figure(rows: Sequence[dict[str, Any]], *, title: str) -> Figure:
     """Placement rate per office (from ``placement``) with the 15% baseline as a dashed line."""
     shown = [r for r in rows if r["group"] != "Totale"]
     fig = _figure_class()(figsize=(8, 4.6), layout="constrained")
     ax = fig.add_subplot()
     if shown:
-        labels = [str(r["group"]) for r in shown]
+        labels = [_office_town(str(r["group"])) for r in shown]
         values = [100 * float(r["rate"] or 0.0) for r in shown]
         colors = [BAR if (r["rate"] or 0.0) >= BASELINE_PLACEMENT else ACCENT for r in shown]
         bars = ax.bar(labels, values, color=colors)

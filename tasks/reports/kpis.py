@@ -409,9 +409,10 @@ def _steps_row(office: str, open_: int, no_step: int, overdue: int, oldest: date
 
 
 def retention_180(session: Session, period: Period) -> list[Row]:
-    """Hires whose 180th day fell in the period, per office: how many were confirmed still employed
-    (an ``employed_180`` outcome recorded before the period's end) and how many had a contract of
-    at least 180 days (DUL's success criterion). Last row = total."""
+    """Hires whose 180th day fell in the period, per office, and what their 180-day check found
+    (recorded before the period's end: tasks/outcomes.py): still employed, left, not found out,
+    not checked yet; rate = still employed / hires due (an unchecked hire is not counted as kept).
+    Also how many had a contract of at least 180 days (DUL's success criterion). Last row = total."""
     _lo, hi = period.utc_bounds()
     first_day = period.start - timedelta(days=RETENTION_DAYS)
     last_day = period.last_day - timedelta(days=RETENTION_DAYS)
@@ -425,30 +426,37 @@ def retention_180(session: Session, period: Period) -> list[Row]:
             col(Outcome.recorded_at) < hi,
         )
     ).all()
-    confirmed = set(
-        session.exec(
-            select(Outcome.case_id).where(Outcome.kind == OutcomeKind.EMPLOYED_180, col(Outcome.recorded_at) < hi)
-        ).all()
-    )
+    checks: dict[OutcomeKind, set[int]] = defaultdict(set)
+    for case_id, kind in session.exec(
+        select(Outcome.case_id, Outcome.kind).where(col(Outcome.kind).in_(_CHECKS), col(Outcome.recorded_at) < hi)
+    ).all():
+        checks[OutcomeKind(kind)].add(int(case_id))
     due: dict[str, set[int]] = defaultdict(set)
     long_contract: dict[str, set[int]] = defaultdict(set)
     for case_id, length, office in hires:
         due[_label(office)].add(case_id)
         if length is not None and length >= RETENTION_DAYS:
             long_contract[_label(office)].add(case_id)
-    rows = [_retention_row(o, due[o], confirmed, long_contract[o]) for o in sorted(due)]
+    rows = [_retention_row(o, due[o], checks, long_contract[o]) for o in sorted(due)]
     all_due = set().union(*due.values()) if due else set()
     all_long = set().union(*long_contract.values()) if long_contract else set()
-    rows.append(_retention_row("Totale", all_due, confirmed, all_long))
+    rows.append(_retention_row("Totale", all_due, checks, all_long))
     return rows
 
 
-def _retention_row(group: str, due: set[int], confirmed: set[int], long_contract: set[int]) -> Row:
-    kept = len(due & confirmed)
+_CHECKS = (OutcomeKind.EMPLOYED_180, OutcomeKind.LEFT_180, OutcomeKind.UNKNOWN_180)
+
+
+def _retention_row(group: str, due: set[int], checks: dict[OutcomeKind, set[int]], long_contract: set[int]) -> Row:
+    kept = len(due & checks[OutcomeKind.EMPLOYED_180])
+    checked = due & set().union(*(checks[k] for k in _CHECKS))
     return {
         "group": group,
         "hires_due": len(due),
         "employed_180": kept,
+        "left_180": len(due & checks[OutcomeKind.LEFT_180]),
+        "unknown_180": len(due & checks[OutcomeKind.UNKNOWN_180]),
+        "not_checked": len(due - checked),
         "rate": rate(kept, len(due)),
         "contract_180": len(long_contract),
     }

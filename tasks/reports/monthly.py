@@ -27,7 +27,7 @@ from tasks.mail.outbox import enqueue_email
 from tasks.mail.templates import render_email
 from tasks.reports.charts import funnel_chart, placements_chart, time_in_stage_chart
 from tasks.reports.kpis import FUNNEL_STATES, Period, PeriodError
-from tasks.reports.tables import STATE_LABELS, TABLES, collect_kpis, labelled_rows
+from tasks.reports.tables import STATE_LABELS, TABLES, collect_kpis, labelled_rows, organisation_names
 
 KIND = "monthly_report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,15 +77,23 @@ class MonthlyReport:
             f"Tasso di inserimento dall'avvio: {_percent(total['rate'])} "
             f"({total['hired']} assunti su {total['taken_in_charge']} presi in carico; riferimento 15%).",
         ]
-        below = [r["group"] for r in self.tables["placement_office"][:-1] if r["vs_baseline"] == "sotto"]
+        names = organisation_names()
+        below = [
+            names.get(r["group"], r["group"])
+            for r in self.tables["placement_office"][:-1]
+            if r["vs_baseline"] == "sotto"
+        ]
         if below:
             lines.append("CPI sotto il 15%: " + ", ".join(below) + ".")
         kept = self.tables["retention"][-1]
         if kept["hires_due"]:
             lines.append(
                 f"Assunti ancora occupati a 180 giorni: {kept['employed_180']} su {kept['hires_due']} "
-                f"({_percent(kept['rate'])})."
+                f"({_percent(kept['rate'])}); non più occupati {kept['left_180']}, non verificabili "
+                f"{kept['unknown_180']}, ancora da verificare {kept['not_checked']}."
             )
+        else:
+            lines.append("Assunti ancora occupati a 180 giorni: nessuna assunzione ha compiuto 180 giorni nel mese.")
         interest = self.tables["interest"][-1]
         if interest["profiles"]:
             lines.append(
@@ -144,7 +152,7 @@ def tables_xlsx(tables: dict[str, list[dict[str, Any]]], *, title: str) -> bytes
         ws.append(headers)
         for cell in ws[1]:
             cell.font = bold
-        for row in labelled_rows(name, rows):
+        for row in labelled_rows(name, rows, by_name=True):
             ws.append([safe_cell(row[h]) for h in headers])
         for index, header in enumerate(headers, start=1):
             width = max([len(header)] + [len(str(c.value or "")) for c in ws[get_column_letter(index)]])

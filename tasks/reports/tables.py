@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
 
+from config.data import load_offices, load_organisations
 from tasks.reports.kpis import (
     NONE_LABEL,
     Period,
@@ -23,6 +25,7 @@ from tasks.reports.kpis import (
     steps_by_office,
     time_in_stage,
 )
+from tasks.reports.vacancy_kpis import vacancy_pipeline
 
 # --------------------------------------------------------------------------------------------
 # Everything at once, with the Italian headers every output (artifact, XLSX, terminal) uses
@@ -124,6 +127,9 @@ TABLES: dict[str, TableSpec] = {
             ("group", "CPI"),
             ("hires_due", "Assunzioni a 180 giorni"),
             ("employed_180", "Ancora occupati"),
+            ("left_180", "Non più occupati"),
+            ("unknown_180", "Non verificabili"),
+            ("not_checked", "Da verificare"),
             ("rate", "Tasso %"),
             ("contract_180", "Contratto ≥ 180 giorni"),
         ),
@@ -151,6 +157,20 @@ TABLES: dict[str, TableSpec] = {
             ("rate", "Tasso %"),
             ("interested_answers", "Risposte positive"),
             ("answers_per_profile", "Risposte per profilo"),
+        ),
+    ),
+    "vacancies": TableSpec(
+        "Posizioni: candidati inviati all'azienda, colloqui, assunzioni e tempo di copertura",
+        "Posizioni",
+        (
+            ("vacancy", "Posizione"),
+            ("company", "Azienda"),
+            ("sent", "Profili inviati"),
+            ("interviews", "Colloqui"),
+            ("not_interested", "Non interessati"),
+            ("hired", "Assunti"),
+            ("not_selected", "Non selezionati"),
+            ("days_to_fill", "Giorni per la copertura"),
         ),
     ),
     "overdue": TableSpec(
@@ -193,23 +213,40 @@ def collect_kpis(session: Session, period: Period, *, as_of: date | None = None)
         "retention": retention_180(session, period),
         "literacy": literacy_outcomes(session, period),
         "interest": interest_by_batch(session, period),
+        "vacancies": vacancy_pipeline(session, period),
         "overdue": overdue_steps(session, as_of or period.end),
         "steps_office": steps_by_office(session, as_of or period.end),
     }
 
 
-def display_value(key: str, value: Any) -> Any:
-    """What a reader sees: rates as percentages (one decimal), states by their Italian name."""
+#: Columns that hold an office or organisation code (a CPI, a referrer, a CPIA).
+NAMED_KEYS = ("group", "office", "cpia", "company")
+
+
+@lru_cache(maxsize=1)
+def organisation_names() -> dict[str, str]:
+    """Every CPI office and partner by code, with the name people know it by (config/)."""
+    names = {o.code: o.name for o in load_organisations()}
+    names.update({o.code: o.name for o in load_offices()})
+    return names
+
+
+def display_value(key: str, value: Any, *, by_name: bool = False) -> Any:
+    """What a reader sees: rates as percentages (one decimal), states by their Italian name and,
+    ``by_name``, offices and partners by name instead of code (emails and spreadsheets)."""
     if value is None:
         return NONE_LABEL
     if key in ("rate", "pass_rate") and isinstance(value, float):
         return round(value * 100, 1)
     if key in ("state", "from_state", "to_state"):
         return STATE_LABELS.get(str(value), str(value))
+    if by_name and key in NAMED_KEYS:
+        return organisation_names().get(str(value), value)
     return value
 
 
-def labelled_rows(name: str, rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Rows of table ``name`` keyed by their Italian headers, in the table's column order."""
+def labelled_rows(name: str, rows: Sequence[Row], *, by_name: bool = False) -> list[dict[str, Any]]:
+    """Rows of table ``name`` keyed by their Italian headers, in the table's column order
+    (``by_name``: offices and partners by name, for what leaves as an email or a spreadsheet)."""
     spec = TABLES[name]
-    return [{label: display_value(key, row.get(key)) for key, label in spec.columns} for row in rows]
+    return [{label: display_value(key, row.get(key), by_name=by_name) for key, label in spec.columns} for row in rows]

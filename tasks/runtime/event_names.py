@@ -12,6 +12,9 @@ REFERRAL_ACCEPTED = "incontro.referral.accepted"
 DEDUP_PENDING = "incontro.dedup.pending"
 #: A CPIA course ended: re-assessment starts.
 LITERACY_COMPLETED = "incontro.literacy.completed"
+#: Cases were routed to an Italian course (the transition event of each case, or the summary of
+#: a bulk move): the CPIA enrolment requests start.
+CASE_LITERACY = "incontro.case.literacy"
 #: A vacancy file was imported: matching starts (payload: ``import_id``).
 VACANCY_RECEIVED = "incontro.vacancy.received"
 #: A company answered about a profile: the interest stage starts.
@@ -21,6 +24,8 @@ INTEREST_RECORDED = "incontro.interest.recorded"
 IMPORT_RESOURCES = "incontro.import.*"
 LITERACY_RESOURCES = "incontro.literacy.*"
 INTEREST_RESOURCES = "incontro.interest.*"
+#: One case (``incontro.case.<code>``) or a bulk summary (``incontro.cases.<batch>``).
+CASE_RESOURCES = "incontro.case*"
 
 
 def import_resource(import_id: int | str) -> str:

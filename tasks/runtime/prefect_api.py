@@ -94,7 +94,7 @@ def answer_form(run_id: Any, answer: dict[str, Any]) -> None:
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(flow_run_id)
         if flow_run.state is not None and flow_run.state.is_paused():
-            response = client.resume_flow_run(flow_run_id, run_input=answer)
+            response = client.resume_flow_run(flow_run_id, run_input=_in_words(client, flow_run, answer))
             if response.status == SetStateStatus.ACCEPT:
                 return
             if response.status != SetStateStatus.ABORT:
@@ -102,10 +102,28 @@ def answer_form(run_id: Any, answer: dict[str, Any]) -> None:
         raise FormAlreadyAnswered(run_id, _last_answer_time(client, flow_run_id))
 
 
+def _in_words(client: Any, flow_run: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer with every choice given by its code put in the words the form lists: the server
+    accepts only those (models/form_choices.py: answer_in_words), scripts and the demo answer by code."""
+    import httpx
+
+    from models.form_choices import answer_in_words
+
+    keyset = flow_run.state.state_details.run_input_keyset
+    if not keyset:
+        return answer
+    try:
+        schema = json.loads(str(client.read_flow_run_input(flow_run_id=flow_run.id, key=keyset["schema"])))
+    except (httpx.HTTPStatusError, ValueError):
+        return answer  # no schema to read: the server judges the answer as given
+    return dict(answer_in_words(schema, answer))
+
+
 def _last_answer_time(client: Any, flow_run_id: Any) -> Any | None:
     """When the newest stored answer of the run was saved (its ``-response`` input)."""
     answers = [
-        i for i in client.filter_flow_run_input(flow_run_id, key_prefix="", limit=200, exclude_keys=set())
+        i
+        for i in client.filter_flow_run_input(flow_run_id, key_prefix="", limit=200, exclude_keys=set())
         if i.key.endswith("-response")
     ]
     return max((i.created for i in answers if i.created), default=None)

@@ -53,14 +53,11 @@ def _html(path: Path) -> str:
     return str(part.get_content())
 
 
-def _answer_link(body: str, case_code: str, company_name: str) -> str:
-    """The link in ``case_code``'s table row that is labelled with ``company_name``."""
-    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
-        if f">{case_code}<" in row:
-            for href, label in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', row):
-                if html.unescape(label) == company_name:
-                    return html.unescape(href)
-    raise AssertionError(f"no link for {company_name} next to {case_code}")
+def _batch_link(body: str) -> str:
+    """The one link of the dispatch email: Confindustria's page of the batch (issue 20)."""
+    match = re.search(r'<a href="([^"]+/profili/lotto/[^"]+)"', body)
+    assert match is not None, "no batch page link in the dispatch email"
+    return html.unescape(match.group(1))
 
 
 def _flow_run(run_id: Any) -> Any:
@@ -105,16 +102,23 @@ def _answer_from_the_email(browser: Any, stack: Stack, var: Path, tmp_path: Path
         assert s.exec(select(DispatchBatch).where(DispatchBatch.code == batch)).one().profile_count == 2
 
     eml = _dispatch_eml(var / "mail", answered.code)
-    link = _answer_link(_html(eml), answered.code, COMPANY_NAME)
+    link = _batch_link(_html(eml))
     base = get_settings().portal_base_url
-    assert link.startswith(f"{base}/r/"), link  # signed by the serve process for the configured portal
+    assert link.startswith(f"{base}/profili/lotto/"), link  # signed by the serve process for the configured portal
 
     with running_portal(port=free_port()) as portal:
         # the configured address is where `make serve` puts the portal; this test's portal runs
-        # on a free port, so the link's path (the signed token) is opened there
-        url = portal.url + urlsplit(link).path
+        # on a free port, so the link's path (the signed token) is opened there. Confindustria
+        # sends the company its page from the batch page; the company opens its answer form there.
         page = browser.new_page(viewport={"width": 1000, "height": 900}, java_script_enabled=False)
-        page.goto(url, wait_until="domcontentloaded")
+        page.goto(portal.url + urlsplit(link).path, wait_until="domcontentloaded")
+        page.get_by_role("button", name=f"Invia il link a {COMPANY_NAME}").click()
+        page.get_by_text("Inviati 1 link alle aziende").wait_for(timeout=15_000)
+        from tasks.mail.links import PURPOSE_COMPANY_BATCH, page_url
+
+        company_page = urlsplit(page_url(PURPOSE_COMPANY_BATCH, "COMP-OFFICINE-VALSERIANA", batch)).path
+        page.goto(portal.url + company_page, wait_until="domcontentloaded")
+        page.get_by_role("link", name=f"Rispondi sul profilo {answered.code}").click()
         page.get_by_role("heading", name=f"Risposta di {COMPANY_NAME}").wait_for(timeout=15_000)
         body = page.inner_text("body")
         assert answered.code in body and "7212" in body
@@ -163,3 +167,31 @@ def _answer_from_the_email(browser: Any, stack: Stack, var: Path, tmp_path: Path
     ui.close()
     page.close()
     print(f"\nscreenshots in {tmp_path}")
+
+
+def test_portal_pages_are_accessible(browser: Any, engine: Any) -> None:
+    """axe-core on the company's pages (home, answer form, its error and a refused link): no serious
+    or critical violation, every field labelled (WCAG 2.1 AA, AgID guidelines)."""
+    from tasks.mail.links import sign_link
+    from tests.browser.a11y import assert_accessible
+    from tests.factories import seed_partners
+
+    with Session(engine, expire_on_commit=False) as s:
+        seed_partners(s)
+        case = make_case(s, state=State.DISPATCHED, consents=SHAREABLE, profile={"occupations": ["7212"]})
+    token = sign_link("COMP-OFFICINE-VALSERIANA", case.code)
+    with running_portal(port=free_port()) as portal:
+        page = browser.new_page(viewport={"width": 1000, "height": 900})  # JavaScript only for axe-core
+        for path, heading in (
+            ("/", "Risposte delle aziende ai profili"),
+            (f"/r/{token}", f"Risposta di {COMPANY_NAME}"),
+            ("/r/non-un-link-valido", None),
+        ):
+            page.goto(portal.url + path, wait_until="domcontentloaded")
+            if heading:
+                page.get_by_role("heading", name=heading).wait_for(timeout=30_000)
+            assert_accessible(page, path)
+        page.goto(portal.url + f"/r/{token}", wait_until="domcontentloaded")
+        page.get_by_role("button", name="Invia la risposta").click()  # no answer chosen: the error version
+        assert_accessible(page, "risposta senza scelta")
+        page.close()

@@ -25,6 +25,7 @@ from demo.synthetic.taxcodes import omocode, tax_code
 from demo.synthetic.vacancies import VACANCY_HEADERS
 from tests.data.make_corpus_headers import build_header_files
 from tests.data.make_corpus_people import build_people_files
+from tests.data.make_corpus_places import build_place_files
 from tests.data.make_vacancy_corpus import build_vacancy_files
 
 HERE = Path(__file__).resolve().parent
@@ -494,6 +495,7 @@ def build() -> None:
     build_header_files(CORPUS, expect)  # 60-69: headers and consent (issue 17)
     build_people_files(CORPUS, expect)  # 70-74: phones, names, tax codes (issue 17)
     build_vacancy_files(CORPUS, expect)  # 50-55: vacancies naming companies (issue 17)
+    build_place_files(CORPUS, expect)  # 75-76: no comune column, work sites as written (issue 17)
 
     (HERE / "expected.yaml").write_text(
         "# Written by make_corpus.py: what the importer must make of each file in corpus/.\n"

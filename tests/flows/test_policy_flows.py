@@ -100,8 +100,11 @@ def test_no_interest_to_training_to_hire(engine: Engine, mail: MailSink, tmp_pat
     assert result["routed"] == {"gol": 1} and result["proposed"] == 1
     assert result["decided"] == {"chosen": 1, "notified": 1}
     (asked,) = box["asked"]
-    assert asked["case_code"] == case.code and asked["options"][0] == training  # the course for the gap first
-    assert "gol" in asked["options"] and "garanzia_giovani" not in asked["options"]
+    assert (
+        asked["case_code"] == case.code and asked["options"][0] == f"corso «{offer.title}»"
+    )  # the course for the gap first
+    assert "GOL – Garanzia di Occupabilità dei Lavoratori" in asked["options"]
+    assert "Garanzia Giovani" not in asked["options"]
 
     (proposal,) = [m for m in mail.messages if m.kind == "policy_proposal"]
     assert proposal.rcpt_tos == ("corsi@formazione-orobica.example",)
@@ -269,6 +272,14 @@ Periodo: dal 03/10/2026 al 02/11/2026
 | Pratica | Percorso | Azienda | Giorni contratto | Data |
 |---|---|---|---|---|
 | BG-2026-000107 | gol | COMP-GOMMA-ISOLA | 180 | 20/10/2026 |
+
+## Corsi di italiano senza progressi (0)
+
+Nessuna.
+
+## Consensi da chiedere, in ritardo (0)
+
+Nessuna.
 """
 
 
@@ -287,8 +298,21 @@ def test_tavolo_agenda_for_a_seeded_month_and_decisions(engine: Engine, mail: Ma
         return [{**r, "decision": "assign", "measure": "gol"} for r in rows]
 
     result, box = _answered(lambda: tavolo(as_of=date(2026, 11, 3)), assign_gol)
-    assert result["agenda"] == {"new_referrals": 1, "awaiting": 1, "ending": 1, "placements": 1}
-    assert box["asked"] == [{"case_code": "BG-2026-000102", "decision": "defer", "measure": "gol"}]
+    assert result["agenda"] == {
+        "new_referrals": 1,
+        "awaiting": 1,
+        "ending": 1,
+        "placements": 1,
+        "literacy": 0,
+        "consent": 0,
+    }
+    assert box["asked"] == [
+        {
+            "case_code": "BG-2026-000102",
+            "decision": "rinviare al prossimo tavolo",
+            "measure": "GOL – Garanzia di Occupabilità dei Lavoratori",
+        }
+    ]
     assert result["decisions"] == {"assign": 1}
 
     with get_client(sync_client=True) as client:
@@ -300,13 +324,21 @@ def test_tavolo_agenda_for_a_seeded_month_and_decisions(engine: Engine, mail: Ma
     assert artifact.data == EXPECTED_AGENDA
 
     agendas = [m for m in mail.messages if m.kind == "tavolo_agenda"]
-    assert sorted(a for m in agendas for a in m.rcpt_tos) == [
+    assert sorted(a for m in agendas for a in m.rcpt_tos) == [  # the table's members (config/policies.yaml)
         "coordinamento.incontro@provincia.bergamo.example",
         "lavoro@confindustria-bergamo.example",
         "politiche.lavoro@provincia.bergamo.example",
+        "servizi.sociali@ambito-bergamo.example",
+        "servizi.sociali@ambito-dalmine.example",
+        "servizi.sociali@ambito-isola.example",
+        "servizi.sociali@ambito-treviglio.example",
+        "servizi.sociali@ambito-vallebrembana.example",
+        "servizi.sociali@ambito-valleseriana.example",
+        "ufficiodipiano@ambito-bergamo.example",
     ]
     text = agendas[0].raw.decode("utf-8", errors="replace")
     assert "BG-2026-000102" in text and "Rossi" not in text
+    assert "Presiede: Ufficio di Piano - Ambito territoriale di Bergamo" in text
     assert [m.kind for m in mail.messages].count("policy_proposal") == 1  # the assigned measure's provider
 
     with Session(engine, expire_on_commit=False) as s:

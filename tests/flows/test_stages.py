@@ -220,7 +220,7 @@ def test_literacy_flows_enrol_with_consent_and_reassess(engine: Engine, mail: Ma
         steps = {c.code: (c.next_step, c.owner) for c in s.exec(select(Case)).all()}
     assert steps == {yes.code: ("literacy_course", "CPIA-BG"), no.code: ("ask_consent_cpia", "CPI-BG")}
     level = {k: "A2" for k in ("listening", "reading", "interaction", "production", "writing")}
-    box: dict[str, Any] = {"answers": [{"results": [{"case_code": yes.code, "outcome": "passed", **level}]}]}
+    box: dict[str, Any] = {"answers": [{"results": [{"case_code": yes.code, "outcome": "superato", **level}]}]}
     operator = threading.Thread(target=_resume_when_paused, args=(box["answers"][0], box))
     operator.start()
     result = literacy_outcomes()

@@ -72,7 +72,7 @@ def test_charts_are_readable_pngs_with_italian_labels(
     assert widths[:3] == [7, 4, 4]
     assert placed.axes[0].get_ylabel() == "Tasso di inserimento (%)"
     office_labels = [t.get_text() for t in placed.axes[0].get_xticklabels()]
-    assert office_labels == ["CPI-ALB", "CPI-BG", "CPI-TRE"]  # the total is not an office
+    assert office_labels == ["Albino", "Bergamo", "Trescore Balneario"]  # by town; the total is not an office
     heights = [round(p.get_height(), 1) for p in placed.axes[0].patches]  # type: ignore[attr-defined]
     assert heights == [0.0, 66.7, 40.0]
 

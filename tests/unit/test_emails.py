@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from typing import Any
 
 import pytest
 
-from models.ops import Outbox
-from tasks.mail.message import MailAttachment, build_message, format_address, sanitize_header
 from tasks.mail.templates import KINDS, TEMPLATES_DIR, TemplateContextError, render_email
+from tests.mail_contexts import FULL_ISSUE_18, FULL_ISSUE_20_COMPANIES, GOLDEN_ISSUE_18, GOLDEN_ISSUE_20_COMPANIES
+from tests.partner_mail_contexts import FULL_ISSUE_20, GOLDEN_ISSUE_20
 
 MAIL_FROM = "Incontro al lavoro <noreply@incontro.provincia.bergamo.example>"
 WHEN = datetime(2026, 11, 30, 9, 45)
@@ -30,6 +27,9 @@ FULL: dict[str, dict[str, Any]] = {
         "contact_email": "incontro@provincia.bergamo.example",
     },
     "consent_reminder": {"file_name": "lista.csv", "case_codes": ["BG-2026-000101", "BG-2026-000102"]},
+    **FULL_ISSUE_18,
+    **FULL_ISSUE_20_COMPANIES,
+    **FULL_ISSUE_20,
     "duplicate_notice": {
         "case_code": "BG-2026-000007",
         "existing_office": "CPI Treviglio",
@@ -62,6 +62,11 @@ FULL: dict[str, dict[str, Any]] = {
         "referrer_name": "Caritas",
         "office_address": "Via Camozzi 95, Bergamo",
         "office_phone": "+39 035 000000",
+    },
+    "intake_no_show_referrer": {
+        "cases": [{"case_code": f"BG-2026-00010{n}", "missed": 3, "last_appointment": WHEN} for n in (1, 2)],
+        "office_name": "Centro per l'Impiego di Lovere",
+        "reply_by": WHEN.date() + timedelta(days=14),
     },
     "cpia_enrolment_request": {
         "cases": [
@@ -309,6 +314,9 @@ GOLDEN: dict[tuple[str, str], tuple[list[str], list[str]]] = {
         ],
     ),
     ("consent_reminder", "it"): (["Consensi da raccogliere", "lista.csv"], ["BG-2026-000102", "Consenso privacy"]),
+    **GOLDEN_ISSUE_18,
+    **GOLDEN_ISSUE_20_COMPANIES,
+    **GOLDEN_ISSUE_20,
     ("duplicate_notice", "it"): (
         ["BG-2026-000007", "già in carico"],
         ["BG-2026-000007", "CPI Treviglio", "+39 0363 000000", "cpi.treviglio@example.org"],
@@ -356,6 +364,7 @@ GOLDEN: dict[tuple[str, str], tuple[list[str], list[str]]] = {
             "documento d'identità",
         ],
     ),
+    ("intake_no_show_referrer", "it"): (["2 persone", "contattarle"], ["BG-2026-000102", "lunedì 14 dicembre 2026"]),
     ("cpia_enrolment_request", "it"): (
         ["BG-2026-000101, BG-2026-000102", "CPIA-2026-11"],
         ["BG-2026-000101", "A2", "BG-2026-000102", "A1", "CPI Seriate", "giovedì 10 dicembre 2026"],
@@ -386,7 +395,7 @@ GOLDEN: dict[tuple[str, str], tuple[list[str], list[str]]] = {
     ),
     ("form_reminder", "it"): (
         ["Esito colloquio", "2 casi", "BG-2026-000101, BG-2026-000102"],
-        ["BG-2026-000101", "BG-2026-000102", "venerdì 20 novembre 2026", "http://127.0.0.1:4200/forms"],
+        ["BG-2026-000101", "BG-2026-000102", "20 novembre 2026", "http://127.0.0.1:4200/forms"],
     ),
     ("failure_alert", "it"): (
         ["import-referrals", "3f0c2a9e-0000-4000-8000-000000000000"],
@@ -480,113 +489,3 @@ def test_missing_required_key_names_kind_and_key() -> None:
         render_email("intake_appointment_candidate", "it", context)
     with pytest.raises(TemplateContextError, match="unknown email kind"):
         render_email("no_such_kind", "it", {})
-
-
-def test_sanitize_header() -> None:
-    assert sanitize_header(EVIL) == "Anna Bcc: x@example.org<script>"
-    assert sanitize_header("  a\tb\x00c\u2028d  ") == "a b c d"
-    assert sanitize_header(None) == ""
-    assert "\n" not in sanitize_header("x\n\rBcc: y")
-
-
-def _row(**overrides: Any) -> Outbox:
-    rendered = render_email("contact_release", "it", {**FULL["contact_release"], "candidate": {"name": EVIL}})
-    values: dict[str, Any] = {
-        "id": 1,
-        "key": "case:BG-2026-000101:contact:ACME",
-        "kind": "contact_release",
-        "case_code": "BG-2026-000101",
-        "recipient": format_address(EVIL, "hr@acme.example"),
-        "reply_to": format_address("CPI\r\nBcc: y@z.org", "cpi@example.org"),
-        "language": "it",
-        "subject": rendered.subject + "\r\nBcc: x@example.org",
-        "body_text": rendered.text,
-        "body_html": rendered.html,
-        "created_at": datetime(2026, 12, 1, 8, 0),
-    }
-    values.update(overrides)
-    return Outbox(**values)
-
-
-def _reparse(msg: EmailMessage) -> EmailMessage:
-    return message_from_bytes(msg.as_bytes(), policy=default_policy)  # type: ignore[return-value]
-
-
-def test_header_injection_is_neutralised() -> None:
-    msg = _reparse(build_message(_row(), mail_from=MAIL_FROM))
-    assert msg["Bcc"] is None
-    assert all(name.lower() != "bcc" for name in msg)
-    assert msg["To"].addresses[0].addr_spec == "hr@acme.example"
-    assert msg["To"].addresses[0].display_name == "Anna Bcc: x@example.org<script>"
-    assert msg["Reply-To"].addresses[0].addr_spec == "cpi@example.org"
-    assert "Bcc" in msg["Subject"] and "\n" not in msg["Subject"]
-    html = msg.get_body(preferencelist=("html",))
-    assert html is not None
-    content = html.get_content()
-    assert "<script>" not in content and "&lt;script&gt;" in content
-
-
-def test_build_message_structure_and_deterministic_id() -> None:
-    row = _row()
-    first = build_message(row, mail_from=MAIL_FROM)
-    second = build_message(row, mail_from=MAIL_FROM)
-    assert first["Message-ID"] == second["Message-ID"]
-    assert first["Message-ID"].endswith("@incontro.provincia.bergamo.example>")
-    assert build_message(_row(key="other"), mail_from=MAIL_FROM)["Message-ID"] != first["Message-ID"]
-    assert first["X-Incontro-Key"] == row.key and first["X-Incontro-Kind"] == "contact_release"
-    assert first.as_bytes() == second.as_bytes()
-    parsed = _reparse(first)
-    assert parsed.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
-    text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert text.replace("\r\n", "\n") == row.body_text.replace("\r\n", "\n")
-
-
-def test_non_latin_names_and_subjects_are_rfc2047_encoded() -> None:
-    row = _row(
-        recipient=format_address("Олена Шевченко", "olena@example.org"),
-        reply_to=format_address("CPI Trévise", "cpi@example.org"),
-        subject="Запрошення – pratica BG-2026-000101",
-    )
-    raw = build_message(row, mail_from=MAIL_FROM).as_bytes()
-    assert raw.isascii(), "headers and bodies leave as 7-bit ASCII (RFC 2047 words, quoted-printable)"
-    parsed = _reparse(build_message(row, mail_from=MAIL_FROM))
-    assert parsed["To"].addresses[0].display_name == "Олена Шевченко"
-    assert parsed["To"].addresses[0].addr_spec == "olena@example.org"
-    assert parsed["Reply-To"].addresses[0].display_name == "CPI Trévise"
-    assert str(parsed["Subject"]) == "Запрошення – pratica BG-2026-000101"
-
-
-def test_build_message_attachments_and_inline_images() -> None:
-    rendered = render_email("monthly_report", "it", FULL["monthly_report"])
-    row = _row(
-        kind="monthly_report",
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        recipient="coord@example.org",
-        reply_to=None,
-    )
-    png = b"\x89PNG\r\n\x1a\n fake"
-    msg = _reparse(
-        build_message(
-            row,
-            [
-                MailAttachment("funnel.png", "image/png", png),
-                MailAttachment("report.xlsx", "application/vnd.ms-excel", b"PK"),
-            ],
-            mail_from=MAIL_FROM,
-        )
-    )
-    assert msg.get_content_type() == "multipart/mixed"
-    parts = {p.get_content_type(): p for p in msg.walk()}
-    assert "multipart/related" in parts
-    assert parts["image/png"]["Content-ID"] == "<funnel.png>"
-    assert parts["image/png"].get_content() == png
-    attachments = list(msg.iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["report.xlsx"]
-
-
-def test_build_message_rejects_bad_address() -> None:
-    with pytest.raises(ValueError):
-        build_message(_row(recipient="not an address"), mail_from=MAIL_FROM)

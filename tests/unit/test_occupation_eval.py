@@ -1,56 +1,74 @@
-"""Occupation coding accuracy on hand-written job titles (issue 6).
+"""Occupation coding measured on job titles written by hand, as partners type them (issues 6, 21).
 
-``tests/data/job_titles_labelled.csv`` holds titles written by hand the way referrers and
-companies type them (typos, "addetto/a", "op. CNC", "con esperienza", "patentino muletto",
-Russian words in Ukrainian forms, English from CVs), each with the ISCO-08 unit group a
-person would choose. It is never used to build the taxonomy: synonyms in
-config/occupations.yaml must not be copied from it, or the figure below means nothing.
+``tests/data/job_titles_labelled.csv`` holds titles written the way referrers, CVs and companies
+write them (typos, "addetto/a", feminine forms, "op. CNC", "ex ragioniera", Russian words in
+Ukrainian forms, English from CVs), each with the ISCO-08 unit group a person would choose and,
+in ``alternatives``, the other unit groups a careful coder could defend. It is never used to
+build the taxonomy: synonyms in config/occupations.yaml must not be copied from it. Titles are
+split by a fixed hash into a dev half (thresholds are tuned on it) and a held-out half; the
+floors below hold on both, per language. bench/bench_occupations.py prints the figures.
 """
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from config.data import load_taxonomy
+from tasks.matching.occupation_eval import Scores, evaluate, read_labelled, split_of
 from tasks.matching.occupations import default_coder
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "job_titles_labelled.csv"
-ACCURACY_FLOOR = 0.90
-
-
-def _rows() -> list[dict[str, str]]:
-    with DATA.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+#: Regression floors, a little under the figures measured on both halves (bench/README.md);
+#: the issue's targets are 0.88 / 0.92 / 0.02.
+STRICT_FLOOR = 0.88
+ACCEPTED_FLOOR = 0.90
+CONFIDENT_WRONG_CEILING = 0.03
+#: Saying "to confirm" to everything would make confident mistakes vanish: it must stay rare.
+TO_CONFIRM_CEILING = 0.20
 
 
 def test_labelled_list_is_sound() -> None:
-    rows = _rows()
-    langs = Counter(r["lang"] for r in rows)
-    assert len(rows) >= 300 and set(langs) == {"it", "en", "uk"}, langs
-    assert min(langs.values()) >= 100, langs
+    titles = read_labelled(DATA)
+    langs = Counter(t.lang for t in titles)
+    assert set(langs) == {"it", "en", "uk"} and min(langs.values()) >= 300, langs
     known = set(load_taxonomy().by_code)
-    assert {r["code"] for r in rows} <= known
-    assert len({r["text"].casefold() for r in rows}) == len(rows)  # no duplicated titles
+    assert {t.code for t in titles} <= known
+    assert {a for t in titles for a in t.alternatives} <= known
+    assert all(t.code not in t.alternatives for t in titles)
+    assert len({t.text.casefold() for t in titles}) == len(titles)  # no duplicated titles
+    halves = Counter(t.split for t in titles)
+    assert min(halves.values()) >= 0.4 * len(titles), halves
 
 
-def test_top1_accuracy_on_hand_written_titles() -> None:
-    rows = _rows()
-    coded = default_coder().code_many([r["text"] for r in rows], k=3)
-    right: Counter[str] = Counter()
-    in_top3: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    for row, top in zip(rows, coded, strict=True):
-        total[row["lang"]] += 1
-        codes = [c for c, _ in top]
-        right[row["lang"]] += bool(codes) and codes[0] == row["code"]
-        in_top3[row["lang"]] += row["code"] in codes
-    accuracy = sum(right.values()) / len(rows)
+def test_split_is_fixed_by_the_text() -> None:
+    assert split_of("Saldatore a filo") == split_of("SALDATORE A FILO")
+    assert {split_of(t.text) for t in read_labelled(DATA)} == {"dev", "held-out"}
+
+
+def test_old_rows_without_alternatives_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text("text,lang,code\nsaldatrice,it,7212\n", encoding="utf-8")
+    (title,) = read_labelled(path)
+    assert title.alternatives == () and title.accepted == {"7212"}
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[tuple[str, str], Scores]:
+    return dict(evaluate(default_coder(), read_labelled(DATA)))
+
+
+@pytest.mark.parametrize("split", ["dev", "held-out"])
+@pytest.mark.parametrize("lang", ["it", "en", "uk"])
+def test_accuracy_per_language_and_half(results: dict[tuple[str, str], Scores], split: str, lang: str) -> None:
+    s = results[(split, lang)]
     figures = (
-        f"top-1 accuracy {accuracy:.3f} on {len(rows)} titles ("
-        + ", ".join(f"{lang} {right[lang] / total[lang]:.3f}" for lang in sorted(total))
-        + f"); top-3 {sum(in_top3.values()) / len(rows):.3f}"
+        f"{split} {lang}: strict {s.rate('strict'):.3f}, with alternatives {s.rate('accepted'):.3f}, "
+        f"confident-wrong {s.rate('confident_wrong'):.3f}, to confirm {s.rate('to_confirm'):.3f} on {s.titles}"
     )
-    assert accuracy >= ACCURACY_FLOOR, figures
-    print(figures)
+    assert s.rate("strict") >= STRICT_FLOOR, figures
+    assert s.rate("accepted") >= ACCEPTED_FLOOR, figures
+    assert s.rate("confident_wrong") <= CONFIDENT_WRONG_CEILING, figures
+    assert s.rate("to_confirm") <= TO_CONFIRM_CEILING, figures

@@ -41,6 +41,7 @@ CHOICES: dict[tuple[str, str], set[str]] = {
     ("consent-withdrawal", "recipient_code"): {"*"} | _orgs(*K) | OFFICES,
     ("intake", "office"): OFFICES,
     ("intake-form", "office"): OFFICES,
+    ("follow-up", "office"): OFFICES,
 }
 #: What must never pass a code field: a tax code, a name written like a code, an e-mail.
 NOT_CODES = ["RSSMRA80A01H501U", "ROSSI-MARIO", "mario.rossi@x.it", "12345678901"]
@@ -112,7 +113,7 @@ def test_every_organisation_and_office_field_is_listed() -> None:
     }
     generated = {(d, n) for d, n in found if n in {"case_code", "batch_code"}}
     assert found - generated == set(CHOICES)
-    assert len(CHOICES) == 9
+    assert len(CHOICES) == 10
 
 
 @pytest.mark.parametrize(("deployment", "name"), sorted(CHOICES))

@@ -367,7 +367,9 @@ def test_agenda_markdown_lists_codes_only_and_empty_sections() -> None:
     text = agenda_markdown(agenda)
     assert text.startswith("# Tavolo Sistema Lavoro – 03/11/2026\n\nPeriodo: dal 03/10/2026 al 02/11/2026\n")
     assert "## In attesa di decisione (1)" in text and "| BG-2026-000001 | CPI-BG | 05/10/2026 | 29 | gol |" in text
-    assert text.count("Nessuna.") == 3
+    # every empty section says so: new referrals, ending, placements, stalled courses, late consents
+    assert text.count("Nessuna.") == 5
+    assert "## Corsi di italiano senza progressi (0)" in text and "## Consensi da chiedere, in ritardo (0)" in text
 
 
 def test_state_and_kind_values_used_by_routes_are_stable() -> None:

@@ -25,7 +25,8 @@ from models.enums import ConsentPurpose, InterestAnswer, State
 from models.exchange import Interest, Vacancy
 from models.ops import Outbox
 from models.people import Person
-from portal.app import RateLimiter, create_app
+from portal.app import create_app
+from portal.common import RateLimiter
 from tasks.core.consent import withdraw
 from tasks.core.transitions import transition
 from tasks.dispatch import companies_for, dispatch_profiles
@@ -505,9 +506,11 @@ def test_companies_for_ranks_unit_then_minor_then_major_group() -> None:
     assert companies_for(["9999"], sectors) == []
 
 
-def test_dispatch_email_carries_signed_links_per_company(
+def test_dispatch_email_links_the_batch_page_whose_company_pages_carry_answer_links(
     engine: Engine, session: Session, client: TestClient, emitted: list[events.EventSpec]
 ) -> None:
+    """The email carries one link (the batch page, issue 20); Confindustria sends each company
+    its page from there, and each company's page links only its profiles' answer forms."""
     seed_partners(session)
     welder = make_case(session, state=State.PROFILE_READY, consents=SHAREABLE, profile={"occupations": ["7212"]})
     cook = make_case(session, state=State.PROFILE_READY, consents=SHAREABLE, profile={"occupations": ["5120"]})
@@ -516,18 +519,28 @@ def test_dispatch_email_carries_signed_links_per_company(
     outbox = session.exec(select(Outbox).where(Outbox.kind == "dispatch_confindustria")).one()
     body_html, body_text = outbox.body_html or "", outbox.body_text
     session.commit()  # end the read transaction (SQLite write lock) without expiring the objects
-    urls = re.findall(r'href="([^"]+/r/[^"]+)"', body_html)
+    (url,) = re.findall(r'href="([^"]+)"', body_html)
+    assert url.startswith(get_settings().portal_base_url + "/profili/lotto/") and url in body_text
+    batch_path = url.removeprefix(get_settings().portal_base_url)
+    page = client.get(batch_path)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    assert client.post(batch_path, data={"csrf": csrf.group(1), "azienda": "tutte"}).status_code == 303
+    mails = [
+        (m.recipient_code, m.body_html or "")
+        for m in session.exec(select(Outbox).where(Outbox.kind == "company_profiles")).all()
+    ]
+    session.commit()
     by_case: dict[str, list[str]] = {}
-    for url in urls:
-        assert url.startswith(get_settings().portal_base_url + "/r/")
-        link = verify_link(url.rsplit("/", 1)[1])
-        by_case.setdefault(link.case_code, []).append(link.company_code)
+    for company, mail_html in mails:
+        (company_url,) = re.findall(r'href="([^"]+)"', mail_html)
+        company_page = client.get(company_url.removeprefix(get_settings().portal_base_url)).text
+        for answer in re.findall(r'href="(/r/[^"]+)"', company_page):
+            link = verify_link(answer.rsplit("/", 1)[1])
+            assert link.company_code == company
+            by_case.setdefault(link.case_code, []).append(link.company_code)
     assert COMPANY in by_case[welder.code] and 1 <= len(by_case[welder.code]) <= 3
     assert by_case[cook.code] == ["COMP-ALBERGO-COLLE"]
-    assert all(url in body_text for url in urls)  # the plain-text part has them too
-    assert "Rispondi come Officine Meccaniche Valseriana" in body_text
-    first = urls[0].removeprefix(get_settings().portal_base_url)
-    assert client.get(first).status_code == 200
 
 
 def test_dispatch_template_still_renders_without_links() -> None:

@@ -300,6 +300,12 @@ def test_erasure_removes_every_identifier_from_every_table_and_keeps_the_counts(
         "outbox",
         "import_row",
     }
+    from models.accounts import CaseNote
+
+    person = db.exec(select(Person).where(Person.key == taras.person_key)).one()
+    assert taras.id is not None
+    db.add(CaseNote(case_id=taras.id, author="a.locatelli", text=f"{person.family_name} chiede il turno del mattino"))
+    db.commit()
     reached, cases = ever_reached(db), len(db.exec(select(Case)).all())
     events = len(db.exec(select(CaseEvent)).all())
 
@@ -314,6 +320,7 @@ def test_erasure_removes_every_identifier_from_every_table_and_keeps_the_counts(
         "BG-2026-990001",
     }
     assert result.blanked.people == 2 and result.blanked.cancelled == 1
+    assert result.blanked.desk_rows == 1 and db.exec(select(CaseNote)).all() == []  # the desk's note went too
     after = ever_reached(db)
     assert {s: n for s, n in after.items() if s is not State.ERASED} == reached
     assert after[State.ERASED] == 2 and len(db.exec(select(Case)).all()) == cases
@@ -414,13 +421,17 @@ def test_rectification_checks_every_field_before_changing_anything(db: Session) 
 
 @pytest.mark.parametrize("placeholder", ["", "change-me", "CHANGEME", " secret ", "demo", None])
 def test_production_refuses_placeholder_secrets(placeholder: str | None) -> None:
-    good = "k3V9-real-secret-from-a-file"
-    for field in ("portal_secret", "prefect_auth_string"):
-        values: dict[str, Any] = {"environment": "production", "portal_secret": good, "prefect_auth_string": good}
-        values[field] = placeholder
+    good = "k3V9-real-secret-from-a-file-of-32-chars+"
+    secrets = ("portal_secret", "prefect_auth_string", "desk_secret_key")
+    for field in secrets:
+        values: dict[str, Any] = {"environment": "production", **dict.fromkeys(secrets, good)}
+        if placeholder is None:  # not set at all: the default (none, or the desk's development key)
+            del values[field]
+        else:
+            values[field] = placeholder
         with pytest.raises(ValidationError, match=f"INCONTRO_{field.upper()}"):
             Settings(**values)
-    assert Settings(environment="production", portal_secret=good, prefect_auth_string=good).environment == "production"
+    assert Settings(environment="production", **dict.fromkeys(secrets, good)).environment == "production"
 
 
 def test_serve_mode_passes_the_auth_string_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

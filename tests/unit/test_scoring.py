@@ -30,6 +30,17 @@ from tasks.matching.scoring import (
     top_k_for_vacancy,
 )
 
+#: Real codes of config/skills.yaml: the explanation names them by their Italian labels.
+_SKILL_CODES = [
+    "saldatura.tig",
+    "saldatura.mig-mag",
+    "abilitazioni.carrello-elevatore",
+    "ristorazione.haccp",
+    "meccanica.disegno-tecnico",
+    "logistica.picking",
+    "patenti.b",
+    "lingua.en",
+]
 BERGAMO = (45.6983, 9.6773)
 DALMINE = (45.6469, 9.6054)  # ~8 km from Bergamo
 CLUSONE = (45.8873, 9.9466)  # ~30 km
@@ -70,7 +81,7 @@ def vac(code: str = "V1", occ: str = "7212", **kw: object) -> VacancyFacts:
 
 def test_weights_and_version() -> None:
     assert sum(MatchWeights().as_dict().values()) == pytest.approx(1.0)
-    assert SCORING_VERSION == "match-v1"
+    assert SCORING_VERSION == "match-v2"
 
 
 def test_haversine() -> None:
@@ -154,9 +165,10 @@ def test_hard_constraints(p_kw: dict, v_kw: dict, reasons: list[str]) -> None:
 
 
 def test_parts() -> None:
-    r = score_pair(prof(italian=Cefr.A1, skills=("saldatura tig", "lettura disegno")), vac(shifts_required=True))
+    tig = ("saldatura.tig", "meccanica.disegno-tecnico")
+    r = score_pair(prof(italian=Cefr.A1, skill_codes=tig), vac(shifts_required=True, skill_codes=tig[:1]))
     assert r.parts["occupation"] == 1.0
-    assert r.parts["skills"] == 1.0  # token-set: the vacancy's skills are all present
+    assert r.parts["skills"] == 1.0  # the one coded requirement is held
     assert r.parts["language"] == 0.5
     assert r.parts["licence"] == 1.0
     assert 0.8 < r.parts["distance"] < 0.9  # ~8 km of 50
@@ -164,8 +176,11 @@ def test_parts() -> None:
     assert all(0.0 <= x <= 1.0 for x in r.parts.values())
     assert score_pair(prof(shifts=False), vac(shifts_required=True)).parts["availability"] == 0
     assert score_pair(prof(lat=None), vac()).parts["distance"] == 0.5
-    assert score_pair(prof(skills=()), vac()).parts["skills"] == 0.0
-    assert score_pair(prof(), vac(skills=())).parts["skills"] == 1.0
+    assert score_pair(prof(), vac(skill_codes=tig)).parts["skills"] == 0.0  # holds none of them
+    assert score_pair(prof(skill_codes=tig[1:]), vac(skill_codes=tig)).parts["skills"] == 0.5
+    assert score_pair(prof(), vac(skills=())).parts["skills"] == 1.0  # nothing asked
+    # written but naming nothing of the list: the operator judges, the score neither rewards nor punishes
+    assert score_pair(prof(skill_codes=tig), vac(skills=("esperienza nel ruolo",))).parts["skills"] == 0.5
 
 
 @pytest.mark.parametrize(
@@ -242,6 +257,9 @@ def _random_world(seed: int, n_p: int, n_v: int) -> tuple[list[ProfileFacts], li
         "assistenza",
     ]
 
+    def coded(n: int) -> tuple[str, ...]:
+        return tuple(rng.sample(_SKILL_CODES, rng.randint(0, n)))
+
     def where() -> tuple[float | None, float | None]:
         if rng.random() < 0.1:
             return None, None
@@ -262,6 +280,7 @@ def _random_world(seed: int, n_p: int, n_v: int) -> tuple[list[ProfileFacts], li
                 rng.choice([5.0, 15.0, 30.0, 80.0]),
                 "full_time",
                 rng.random() < 0.5,
+                skill_codes=coded(5),
             )
         )
     vacancies = []
@@ -277,6 +296,7 @@ def _random_world(seed: int, n_p: int, n_v: int) -> tuple[list[ProfileFacts], li
                 lat,
                 lon,
                 rng.random() < 0.3,
+                skill_codes=coded(3) if rng.random() < 0.6 else (),
             )
         )
     return profiles, vacancies
@@ -334,9 +354,15 @@ _EXPLANATION = re.compile(
     r"|mansione affine \(stesso gruppo ISCO (?P<minor>\d{3})\)"
     r"|stesso settore \(ISCO (?P<sub>\d{2})\)"
     r"|mansione diversa \(richiesta ISCO (?P<other>\d+)\))"
-    r", (?:(?P<no_skills>nessuna competenza specifica richiesta)|competenze in comune (?P<skills>\d+)%)"
-    r", italiano (?P<have>\S+)(?: ≥ (?P<ok>\S+) richiesto|, un livello sotto (?P<near>\S+) richiesto"
-    r"| insufficiente \((?P<low>\S+) richiesto\))"
+    r", (?:(?P<no_skills>nessuna competenza specifica richiesta)"
+    r"|(?P<uncoded>requisiti fuori elenco, da valutare \(.+?\))"
+    r"|(?P<all_skills>competenze richieste: tutte presenti \(.+?\))"
+    r"|(?P<no_skill_held>competenze richieste: nessuna presente \(mancano .+?\))"
+    r"|competenze in comune (?P<held>\d+) su (?P<required>\d+): .+? \(mancano .+?\))"
+    r"(?=, (?:nessun requisito di italiano|italiano ))"
+    r", (?:(?P<no_italian>nessun requisito di italiano)"
+    r"|italiano (?P<have>\S+)(?: ≥ (?P<ok>\S+) richiesto|, un livello sotto (?P<near>\S+) richiesto"
+    r"| insufficiente \((?P<low>\S+) richiesto\)))"
     r", (?:(?P<no_lic>patente non richiesta)|(?P<lic_ok>.+?) ok|(?P<lic_ko>.+?) mancante)"
     r", (?:(?P<no_km>distanza non nota)|(?P<km>\d+) km)"
     r"(?:, (?P<shifts>disponibile ai turni|non disponibile ai turni))?$"
@@ -353,14 +379,26 @@ def check_explanation(text: str, r: MatchResult, p: ProfileFacts, v: VacancyFact
     code = v.occupation_code
     expected_occ = {1.0: ("same", code), 0.7: ("minor", code[:3]), 0.4: ("sub", code[:2]), 0.0: ("other", code)}[occ]
     assert m.group(expected_occ[0]) == expected_occ[1], text
-    if v.skills:
-        assert m.group("skills") is not None and int(m.group("skills")) == round(parts["skills"] * 100), text
+    required = set(v.skill_codes)
+    held = required & set(p.skill_codes)
+    if required:  # coded requirements: named, counted, and the part is the share held
+        assert parts["skills"] == len(held) / len(required), text
+        if held == required:
+            assert m.group("all_skills"), text
+        elif not held:
+            assert m.group("no_skill_held"), text
+        else:
+            assert (int(m.group("held")), int(m.group("required"))) == (len(held), len(required)), text
+    elif any(s.strip() for s in v.skills):  # written, naming nothing of the list: neither reward nor penalty
+        assert m.group("uncoded") and parts["skills"] == 0.5, text
     else:
         assert m.group("no_skills") and parts["skills"] == 1.0, text
-    assert m.group("have") == p.italian.value, text
-    need = v.italian_required.value
-    which = {1.0: "ok", 0.5: "near", 0.0: "low"}[parts["language"]]
-    assert m.group(which) == need, text
+    if v.italian_required is Cefr.PRE_A1:
+        assert m.group("no_italian") and parts["language"] == 1.0, text
+    else:
+        assert m.group("have") == p.italian.value, text
+        which = {1.0: "ok", 0.5: "near", 0.0: "low"}[parts["language"]]
+        assert m.group(which) == v.italian_required.value, text
     if v.licence_required == Licence.NONE:
         assert m.group("no_lic") and parts["licence"] == 1.0, text
     else:
@@ -415,6 +453,7 @@ def test_configured_matching_reads_routing_yaml() -> None:
 # --- hard constraints over random inputs (hypothesis) ---------------------------------------------
 
 _CODES = ["7212", "7214", "7231", "7112", "4321", "8344", "5120", "9412", "72", "9329", "2221"]
+_codes = st.lists(st.sampled_from(["saldatura.tig", "ristorazione.haccp", "patenti.b", "lingua.en"]), max_size=3)
 _SKILLS = ["saldatura", "tig", "muletto", "haccp", "cucina", "pulizia", "cnc", "disegno tecnico"]
 _place = st.one_of(
     st.none(),
@@ -436,6 +475,7 @@ def _profile(draw: st.DrawFn, i: int) -> ProfileFacts:
         draw(st.sampled_from([5.0, 20.0, 60.0])),
         "full_time",
         draw(st.booleans()),
+        tuple(draw(_codes)),
     )
 
 
@@ -451,6 +491,7 @@ def _vacancy(draw: st.DrawFn, j: int) -> VacancyFacts:
         None if where is None else where[0],
         None if where is None else where[1],
         draw(st.booleans()),
+        tuple(draw(_codes)),
     )
 
 

@@ -128,7 +128,7 @@ def test_a_missing_required_column_is_named_with_its_header_row(tmp_path: Path) 
     with pytest.raises(FileRejected) as info:
         read_table(path, "referral", required=REQUIRED)
     message = str(info.value)
-    assert message.startswith("senza_cognome.csv: manca la colonna obbligatoria «Cognome» (family_name)")
+    assert message.startswith("senza_cognome.csv: manca la colonna obbligatoria «Cognome»")
     assert "nella riga di intestazione 1" in message
     assert "non trovata" not in message
 
@@ -138,8 +138,8 @@ def test_one_column_for_surname_and_name_names_both_missing_columns(tmp_path: Pa
     with pytest.raises(FileRejected) as info:
         read_table(path, "referral", required=REQUIRED)
     message = str(info.value)
-    assert "manca la colonna obbligatoria «Cognome» (family_name) nella riga di intestazione 1" in message
-    assert "manca la colonna obbligatoria «Nome» (given_names) nella riga di intestazione 1" in message
+    assert "manca la colonna obbligatoria «Cognome» nella riga di intestazione 1" in message
+    assert "manca la colonna obbligatoria «Nome» nella riga di intestazione 1" in message
     assert "separarli in due colonne" in message
 
 

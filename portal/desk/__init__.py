@@ -1,0 +1,1 @@
+"""The operators' desk ("scrivania"): accounts, caseload, case sheet and forms (docs/DESK.md)."""

@@ -112,19 +112,20 @@ def literacy_answers(case_codes: list[str], rng: random.Random) -> list[dict[str
     return out
 
 
-def company_answers(session: Session, path: Path, rng: random.Random) -> Path:
-    """Confindustria's answer file: the best-ranked matches interest their companies."""
+def company_answers(session: Session, path: Path, rng: random.Random, most: int = 40) -> Path | None:
+    """Confindustria's answer file: the best-ranked matches still without an answer (the
+    shortlist pages took the first ones) interest their companies; None when none is left."""
     rows = session.exec(
         select(Match, Vacancy, Case)
         .join(Vacancy, col(Vacancy.id) == col(Match.vacancy_id))
         .join(Case, col(Case.id) == col(Match.case_id))
-        .where(Case.state == State.DISPATCHED, col(Match.rank) <= 2)
+        .where(Case.state == State.DISPATCHED)
         .order_by(col(Match.rank), col(Match.id))
     ).all()
     seen: set[str] = set()
     lines = []
     for _match, vacancy, case in rows:
-        if case.code in seen:
+        if case.code in seen or len(seen) >= most:
             continue
         seen.add(case.code)
         answer = "colloquio" if rng.random() < 0.6 else "interessato"
@@ -134,7 +135,7 @@ def company_answers(session: Session, path: Path, rng: random.Random) -> Path:
         writer = csv.writer(fh, delimiter=";")
         writer.writerow(["Azienda", "Codice profilo", "Esito", "Motivo", "Codice posizione"])
         writer.writerows(lines)
-    return path
+    return path if lines else None
 
 
 def record_contact_consents(session: Session, rng: random.Random) -> int:

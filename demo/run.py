@@ -170,7 +170,8 @@ def run_pipeline(started: float) -> None:
     _say("6. Risposte delle aziende, consensi al contatto, esiti")
     with session_scope() as session:
         answers_path = company_answers(session, VAR / "demo" / "inbox" / "risposte-aziende.csv", rng)
-    run("interest/interest", {"file_path": str(answers_path)})
+    if answers_path is not None:
+        run("interest/interest", {"file_path": str(answers_path)})
     with session_scope() as session:
         record_contact_consents(session, rng)
     run("interest/interest", {})

@@ -140,9 +140,22 @@ def test_event_triggered_stage_runs_on_a_worker_against_postgres(cluster: tuple[
         pools = {d.work_pool_name for d in client.read_deployments()}
     assert pools == {"incontro"}
 
-    emit_now(
-        EventSpec(name="incontro.referral.accepted", resource_id="incontro.import.worker-test", payload={"accepted": 3})
-    )
+    def intake_runs() -> list:
+        with get_client(sync_client=True) as client:
+            return client.read_flow_runs(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["intake"])))
+
+    # The server loads a new deployment's automation a little after `deploy` returns; an event that
+    # arrives before it starts nothing (the 5-minute sweep would catch the cases up, which is not
+    # what this test is about). Announce again until the trigger has created a run.
+    started = time.monotonic()
+    while not intake_runs():
+        assert time.monotonic() - started < 180, "the intake trigger never fired"
+        emit_now(
+            EventSpec(
+                name="incontro.referral.accepted", resource_id="incontro.import.worker-test", payload={"accepted": 3}
+            )
+        )
+        time.sleep(15)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         with Session(get_engine()) as s:
@@ -154,8 +167,7 @@ def test_event_triggered_stage_runs_on_a_worker_against_postgres(cluster: tuple[
     # The cases are committed before the run reports Completed: wait for the run's final state too.
     done: list = []
     while time.monotonic() < deadline + 60 and not done:
-        with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["intake"])))
+        runs = intake_runs()
         done = [r for r in runs if r.state and r.state.is_completed()]
         if not done:
             time.sleep(1)

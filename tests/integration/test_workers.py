@@ -116,7 +116,13 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S
                     PREFECT_LOCAL_STORAGE_PATH: home / "storage",
                 }
             ):
+                # Prefect keeps one events worker per process, bound to the server it first talked
+                # to: an earlier test's in this pytest worker would carry our events elsewhere.
+                from prefect.events.worker import EventsWorker
+
+                EventsWorker.drain_all(timeout=10, at_exit=False)
                 yield stack, app_url
+                EventsWorker.drain_all(timeout=10, at_exit=False)
         finally:
             stack.stop()
             get_engine().dispose()

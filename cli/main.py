@@ -164,8 +164,8 @@ def cmd_answer(args: argparse.Namespace) -> int:
         FormAlreadyAnswered,
         FormNotWaiting,
         FormRefused,
-        _form_schema,
         answer_form,
+        form_schema,
     )
 
     if not args.file and not args.defaults:
@@ -175,7 +175,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
             answer = json.loads(Path(args.file).read_text(encoding="utf-8"))
         else:
             try:
-                answer = form_defaults(json.loads(_form_schema(args.run_id, FORM_SCHEMA_TIMEOUT)))
+                answer = form_defaults(form_schema(args.run_id, FORM_SCHEMA_TIMEOUT))
             except FormNotWaiting:
                 answer = {}  # not paused: answer_form says since when, and by whom if known
         answer_form(args.run_id, answer)

@@ -7,7 +7,6 @@ once. The interface lets the desk's own tests give a fixed list without a server
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -67,9 +66,9 @@ class PrefectForms:
         ]
 
     def schema(self, run_id: str) -> FormSchema:
-        from tasks.runtime.prefect_api import _form_schema
+        from tasks.runtime.prefect_api import form_schema
 
-        return parse_schema(json.loads(_form_schema(run_id, 10)))
+        return parse_schema(form_schema(run_id, 10))
 
     def answer(self, run_id: str, answer: dict[str, Any]) -> None:
         from tasks.runtime.prefect_api import answer_form

@@ -34,12 +34,14 @@ def form_inputs(run_id: Any, field: str | None = None, *, timeout: float = FORM_
     ``field`` names the form's list field; by default the first list-valued one. Waits (at most
     ``timeout`` seconds) for Prefect to save the form's schema, then raises :class:`FormNotReady`.
     """
-    props = json.loads(_form_schema(run_id, timeout))["properties"]
+    props = form_schema(run_id, timeout)["properties"]
     name = field or next(k for k, v in props.items() if isinstance(v.get("default"), list))
     return list(props[name]["default"])
 
 
-def _form_schema(run_id: Any, timeout: float) -> str:
+def form_schema(run_id: Any, timeout: float = FORM_SCHEMA_TIMEOUT) -> dict[str, Any]:
+    """The JSON schema of the form a suspended run is waiting on (the CLI, the desk and
+    ``answer_form`` read it); waits at most ``timeout`` s for Prefect to save it, as form_inputs."""
     import httpx
     from prefect import get_client
 
@@ -52,7 +54,7 @@ def _form_schema(run_id: Any, timeout: float) -> str:
             keyset = flow_run.state.state_details.run_input_keyset if flow_run.state else None
             if keyset:
                 try:
-                    return str(client.read_flow_run_input(flow_run_id=run_id, key=keyset["schema"]))
+                    return dict(json.loads(str(client.read_flow_run_input(flow_run_id=run_id, key=keyset["schema"]))))
                 except httpx.HTTPStatusError as exc:
                     if exc.response.status_code != 404:
                         raise

@@ -4,7 +4,6 @@ Italian; the right one closes the cases and the referrer is told by name, with c
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -26,7 +25,7 @@ def _coordinator(answers: list[list[dict[str, Any]]], asked: list[dict[str, Any]
     from prefect import get_client
 
     from deploy.client import resume
-    from tasks.runtime.prefect_api import _form_schema, paused_runs
+    from tasks.runtime.prefect_api import form_schema, paused_runs
 
     seen: set[str] = set()
     deadline = time.monotonic() + 120
@@ -37,7 +36,7 @@ def _coordinator(answers: list[list[dict[str, Any]]], asked: list[dict[str, Any]
             continue
         run = runs[0]
         seen.add(str(run.state.state_details.pause_key))
-        props = json.loads(_form_schema(run.id, 30))["properties"]
+        props = form_schema(run.id, 30)["properties"]
         with get_client(sync_client=True) as client:
             keyset = run.state.state_details.run_input_keyset
             description = client.read_flow_run_input(flow_run_id=run.id, key=keyset["description"])

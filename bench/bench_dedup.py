@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.bench_dedup [--sizes 3000,100000] [--no-baseline-100k]
     .venv/bin/python -m bench.bench_dedup --train     # retrain config/dedup_model.yaml
+    .venv/bin/python -m bench.bench_dedup --through-import [--sizes 3000]  # bench/bench_dedup_import.py
 
 Every set is run through both searches in the same run, side by side:
 
@@ -192,10 +193,18 @@ def main() -> None:
     parser.add_argument("--own-size", type=int, default=3000, help="size of the project's own set")
     parser.add_argument("--no-baseline-100k", action="store_true", help="skip today's rules above 10k")
     parser.add_argument("--train", action="store_true", help="retrain config/dedup_model.yaml and stop")
+    parser.add_argument(
+        "--through-import", action="store_true", help="the independent sets through the real referral import"
+    )
     parser.add_argument("--review", type=float, help="review threshold (0-100; default config/routing.yaml's)")
     args = parser.parse_args()
     if args.train:
         train()
+        return
+    if args.through_import:
+        from bench.bench_dedup_import import main as through_import
+
+        through_import(["--sizes", args.sizes])
         return
     runs = [("own", args.own_size)] + [("independent", int(s)) for s in args.sizes.split(",")]
     print(f"soglie: merge {DedupThresholds().merge:g}, review {args.review or DedupThresholds().review:g}")

@@ -5,9 +5,10 @@
 Prints, per language and for each half of the labelled titles (split by a fixed hash of the
 text; thresholds and synonyms are tuned on ``dev`` only): top-1 strict, top-1 counting the
 defensible alternatives, top-3, the share "to confirm" (the operator picks among the top 3)
-and the share confident and wrong. The baseline in the same run is the same coder with plain
-``WRatio`` (no token blend), the scorer before issue 21. ``--esco`` also codes the titles
-against an official ESCO ``occupations_<lang>.csv``, for whoever has the file. Not a test:
+and the share confident and wrong. In the same run: the coder without the word doubts
+(tasks/matching/occupation_doubts.py; sure on score and margin alone) and the baseline, plain
+``WRatio`` (no token blend, no doubts), the scorer before issue 21. ``--esco`` also codes the
+titles against an official ESCO ``occupations_<lang>.csv``, for whoever has the file. Not a test:
 targets are top-1 ≥ 88% strict, ≥ 92% with alternatives, confident-wrong ≤ 2% per language.
 """
 
@@ -71,8 +72,15 @@ def main() -> None:
     started = time.perf_counter()
     coder = OccupationCoder(taxonomy)
     print(f"taxonomy: {len(taxonomy)} ISCO-08 unit groups, coder built in {time.perf_counter() - started:.2f} s")
-    ok = _table("coder (WRatio + token blend, config/occupations.yaml)", coder, args.file)
-    _table("baseline (WRatio alone, same taxonomy)", OccupationCoder(taxonomy, order_weight=0.0), args.file)
+    ok = _table("coder (WRatio + token blend, word doubts, config/occupations.yaml)", coder, args.file)
+    _table(
+        "same coder, sure on score and margin only (before the word doubts)",
+        OccupationCoder(taxonomy, doubts=False),
+        args.file,
+    )
+    _table(
+        "baseline (WRatio alone, same taxonomy)", OccupationCoder(taxonomy, order_weight=0.0, doubts=False), args.file
+    )
     if args.esco:
         _table(f"ESCO file {args.esco.name}", OccupationCoder(load_esco_occupations_csv(args.esco)), args.file)
     print("\ntargets met" if ok else "\ntargets NOT met (see '< target')")

@@ -9,13 +9,21 @@ from flows._params import AsOf, CaseCodes, FormOffice, Office, UpTo
 from flows._stage import stage_flow
 from models import clock
 from models.forms import IntakeForm
-from tasks.intake import record_intake, schedule_intakes, scheduled_cases, suggested_results, validate_intake
+from tasks.intake import (
+    occupation_hints,
+    record_intake,
+    schedule_intakes,
+    scheduled_cases,
+    suggested_results,
+    validate_intake,
+)
 from tasks.mail.notify import send_outbox
 from tasks.runtime.steps import ask_until_valid, db_step
 
 schedule = db_step(schedule_intakes)
 list_scheduled = db_step(scheduled_cases)
 suggest = db_step(suggested_results)
+hints = db_step(occupation_hints)
 check_form = db_step(validate_intake)
 record = db_step(record_intake)
 
@@ -62,8 +70,12 @@ def intake_form(office: FormOffice, up_to: UpTo = None, case_codes: CaseCodes = 
         f"({len(codes)}): livelli di italiano (QCER) per abilità, titolo di studio, mansioni, "
         "patente, disponibilità e consensi. Solo campi strutturati: niente nomi né note libere."
     )
+    if to_choose := hints(codes):
+        description += "\n\n" + to_choose
+    from tasks.matching.skills import intake_lists  # here: the scheduling flow starts without rapidfuzz
+
     answers, attempts = ask_until_valid(
-        IntakeForm,
+        IntakeForm.listing(**intake_lists()),  # skills and languages listed by their Italian words
         key=key,
         description=description,
         field="results",

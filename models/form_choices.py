@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Self, get_args
+from typing import Annotated, Any, Self, get_args, get_origin
 
 from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -206,5 +206,30 @@ def naming_measures(form: type[ItalianForm], fields: Mapping[str, Any], choices:
         for name, shape in fields.items()
     }
     row_model: Any = create_model(row.__name__, __base__=row, **named)
+    rows: dict[str, Any] = {list_name: (list[row_model], FieldInfo.merge_field_infos(outer))}
+    return create_model(form.__name__, __base__=form, **rows)
+
+
+def listing_choices(
+    form: type[ItalianForm], lists: Mapping[str, Choices], words: Mapping[str, Mapping[str, Any]] | None = None
+) -> Any:
+    """``form`` with the fields ``lists`` names, in its rows, chosen from those lists: a list of
+    codes becomes a list of choices (the UI draws a multiple choice), a code a choice. ``words``
+    gives such a field its title and description for the list; the free-text schema it had (a
+    code's pattern, which the words do not fit) is dropped, its checks and bounds stay. A form
+    class per run, from lists that live in config/ (models/ never reads configuration)."""
+    from pydantic import create_model
+
+    (list_name,) = form.model_fields
+    outer = form.model_fields[list_name]
+    (row,) = get_args(outer.annotation)
+    listed: dict[str, Any] = {}
+    for name, choices in lists.items():
+        info = row.model_fields[name]
+        item = Annotated[str, choices]
+        annotation = list[item] if get_origin(info.annotation) is list else item  # type: ignore[valid-type]
+        changes = {"json_schema_extra": None, **(words or {}).get(name, {})}
+        listed[name] = (annotation, FieldInfo.merge_field_infos(info, **changes))
+    row_model: Any = create_model(row.__name__, __base__=row, **listed)
     rows: dict[str, Any] = {list_name: (list[row_model], FieldInfo.merge_field_infos(outer))}
     return create_model(form.__name__, __base__=form, **rows)

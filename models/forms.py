@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, field_validator
 
 from models.enums import Availability, Cefr, Isced, Licence, Recognition
-from models.form_choices import Choices, FormRow, ItalianForm, measure_choices, naming_measures
+from models.form_choices import Choices, FormRow, ItalianForm, listing_choices, measure_choices, naming_measures
 
 #: A case code (BG-2026-000123); the number grows past six digits after a million cases.
 CASE_CODE = r"^[A-Z]{2}-\d{4}-\d{6,}$"
@@ -124,15 +124,34 @@ class IntakeResult(FormRow):
 
     @field_validator("languages", mode="before")
     @classmethod
-    def _language_codes(cls, v: object) -> object:
-        """Two lowercase letters per language; "UK" or " uk" are read as "uk"."""
+    def _language_case(cls, v: object) -> object:
+        """A code in any case or spacing ("UK", " uk") is read as "uk"; so are a list's words."""
         if not isinstance(v, list):
             return v
-        codes = [x.strip().casefold() if isinstance(x, str) else x for x in v]
-        for code in codes:
-            if not (isinstance(code, str) and re.fullmatch(LANGUAGE_CODE, code)):
+        return [x.strip().casefold() if isinstance(x, str) else x for x in v]
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, v: list[str]) -> list[str]:
+        """Two lowercase letters per language (whether the list has it is checked with the answers)."""
+        for code in v:
+            if not re.fullmatch(LANGUAGE_CODE, code):
                 raise ValueError("lingua non valida: due lettere per lingua (codice ISO 639-1), es. uk, ru, en")
-        return list(dict.fromkeys(codes))
+        return list(dict.fromkeys(v))
+
+
+#: The intake form's skills and languages as closed lists (IntakeForm.listing): their words.
+INTAKE_LIST_WORDS: dict[str, dict[str, str]] = {
+    "skills": {
+        "title": "Competenze, patentini e attestati",
+        "description": "Scegliere dall'elenco, anche più di una; il modulo propone quelle lette nella "
+        "segnalazione, da confermare o correggere al colloquio",
+    },
+    "languages": {
+        "title": "Lingue parlate oltre all'italiano",
+        "description": "Scegliere dall'elenco, anche più di una; l'italiano si indica con i livelli QCER",
+    },
+}
 
 
 class IntakeForm(ItalianForm):
@@ -141,6 +160,14 @@ class IntakeForm(ItalianForm):
     model_config = ConfigDict(title="Esiti dei colloqui")
 
     results: list[IntakeResult] = Field(title="Esiti dei colloqui")
+
+    @classmethod
+    def listing(cls, skills: Mapping[str, str], languages: Mapping[str, str]) -> type[IntakeForm]:
+        """The form an operator fills: skills and languages chosen from their lists (code → Italian
+        words: tasks/matching/skills.py intake_lists), shown by their words and stored by their
+        codes, like every other choice. Scripts may still answer by code (answer_in_words)."""
+        lists = {"skills": Choices(tuple(skills.items())), "languages": Choices(tuple(languages.items()))}
+        return listing_choices(cls, lists, INTAKE_LIST_WORDS)  # type: ignore[no-any-return]
 
 
 class CourseOutcome(StrEnum):

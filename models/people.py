@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, event
+from sqlalchemy.orm.attributes import get_history
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_column, json_column, new_token
@@ -32,6 +33,10 @@ class Person(SQLModel, table=True):
     native_family_name: str = ""
     native_given_names: str = ""
     name_norm: str = Field(default="", index=True, description="normalised full name for dedup")
+    #: The desk's search key: each word of ``name_norm`` folded across transliterations
+    #: (``tasks.files.normalize.name_key(name_norm)``: Olha/Olga, Serhii/Sergey meet). Empty means
+    #: "not folded yet" and the desk folds that name when it searches (portal/desk/cases.py).
+    name_key: str = Field(default="", index=True, description="name_norm folded for the desk's search")
     birth_date: date | None = Field(default=None, index=True)
     sex: str | None = None
     birth_place: str | None = None
@@ -40,7 +45,9 @@ class Person(SQLModel, table=True):
     phone: str | None = Field(default=None, index=True, description="E.164")
     phone_raw: str | None = Field(default=None, max_length=200, description="the phone as the partner wrote it")
     phone_verified: bool | None = Field(default=None, description="a valid number of its region, not just possible")
-    phone_secondary: str | None = Field(default=None, description="a second number, E.164 (the family's landline)")
+    phone_secondary: str | None = Field(
+        default=None, index=True, description="a second number, E.164 (the family's landline)"
+    )
     phone_secondary_raw: str | None = Field(default=None, max_length=200, description="as written")
     phone_secondary_verified: bool | None = Field(default=None, description="a valid number of its region")
     email: str | None = Field(default=None, index=True)
@@ -50,6 +57,14 @@ class Person(SQLModel, table=True):
     languages: list[str] = Field(default_factory=list, sa_column=json_column())
     preferred_language: Language = Field(default=Language.IT, sa_column=enum_column(Language))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+@event.listens_for(Person, "before_update")
+def _name_key_follows_name(_mapper: object, _connection: object, person: Person) -> None:
+    """A name changed without its search key (erasure blanks it, a rectification corrects it):
+    the old key goes too, so no trace of the old name stays and the desk folds the new one."""
+    if get_history(person, "name_norm").has_changes() and not get_history(person, "name_key").has_changes():
+        person.name_key = ""
 
 
 class Organisation(SQLModel, table=True):

@@ -6,7 +6,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
@@ -28,6 +28,9 @@ from tasks.core.routing import SKILLS, overall_level, route_after_assessment
 from tasks.core.transitions import transition_many
 from tasks.mail.outbox import EmailSpec, enqueue_emails
 from tasks.runtime.db import in_chunks
+
+if TYPE_CHECKING:
+    from tasks.matching.occupations import Coding
 
 ACTOR = "flow:intake"
 
@@ -275,12 +278,11 @@ def scheduled_cases(session: Session, office: str, up_to: date) -> list[str]:
 
 
 def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeResult]:
-    """Pre-filled form rows: occupations coded from the referral's text, self-reported Italian,
+    """Pre-filled form rows: the occupations the coder is sure of in the referral's text (an
+    unsure one is left to the operator: :func:`occupations_to_choose`), self-reported Italian,
     skills and languages read in what the referrer wrote (codes of config/skills.yaml only)."""
-    from tasks.matching.occupations import default_coder
     from tasks.matching.skills import suggested_skills
 
-    coder = default_coder()
     out = []
     for code in case_codes:
         case = session.exec(select(Case).where(Case.code == code)).one()
@@ -289,11 +291,8 @@ def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeRes
         texts = [ref.experiences_text, ref.licence_text] if ref else []
         skills, languages = suggested_skills([*texts, ", ".join(spoken)])
         level = Cefr(ref.self_italian_level) if ref and ref.self_italian_level else Cefr.PRE_A1
-        occupations = (
-            [c for c, score in coder.code(ref.experiences_text, k=3) if score >= 70][:3]
-            if ref and ref.experiences_text
-            else []
-        )
+        codings = _occupation_codings(ref.experiences_text if ref else None)
+        occupations = list(dict.fromkeys(c.code for c in codings if c.code))[:3]
         out.append(
             IntakeResult(
                 case_code=code,
@@ -308,6 +307,50 @@ def suggested_results(session: Session, case_codes: list[str]) -> list[IntakeRes
             )
         )
     return out
+
+
+def _occupation_codings(text: str | None) -> list[Coding]:
+    """One coding per job the text lists ("saldatore, carpentiere"), else one for the whole text."""
+    from tasks.matching.occupations import default_coder, split_titles
+
+    if not text:
+        return []
+    titles = split_titles(text)
+    return default_coder().suggest_many(titles if len(titles) > 1 else [text])
+
+
+def occupations_to_choose(session: Session, case_codes: list[str]) -> dict[str, list[list[tuple[str, str]]]]:
+    """Per case, the jobs of the referral the coder is unsure of, each as its top 3 (code,
+    Italian label): for the operator to choose from where the form is shown. Codes only, no text."""
+    from tasks.matching.occupations import default_coder
+
+    coder = default_coder()
+    out: dict[str, list[list[tuple[str, str]]]] = {}
+    rows = session.exec(
+        select(Case.code, Referral.experiences_text)
+        .join(Referral, col(Referral.case_id) == col(Case.id))
+        .where(col(Case.code).in_(case_codes))
+        .order_by(col(Case.code), col(Referral.id))
+    ).all()
+    for code, text in rows:
+        if code in out:
+            continue  # the first referral, as the pre-filled row
+        unsure = [c for c in _occupation_codings(text) if c.to_confirm and c.candidates]
+        out[code] = [[(c, coder.label(c)) for c, _ in coding.candidates] for coding in unsure]
+    return {code: choices for code, choices in out.items() if choices}
+
+
+def occupation_hints(session: Session, case_codes: list[str]) -> str:
+    """The form's note on jobs the coder is unsure of: per case, the three codes to choose from
+    with their Italian names (case and job codes only, so Prefect may store it); "" if none."""
+    choices = occupations_to_choose(session, case_codes)
+    if not choices:
+        return ""
+    lines = ["**Mansioni da scegliere al colloquio** (la segnalazione non basta per essere sicuri):"]
+    for code, jobs in sorted(choices.items()):
+        options = "; ".join(" oppure ".join(f"{c} {label}" for c, label in job) for job in jobs)
+        lines.append(f"- {code}: {options}")
+    return "\n".join(lines)
 
 
 @dataclass

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from config.data import load_routing, load_taxonomy
+from config.data import load_taxonomy
 from config.settings import get_settings
 from models import clock
 from models.cases import Case, Profile
@@ -36,7 +37,8 @@ from tasks.files.vacancy_rows import VacancyRow, parse_licence
 from tasks.mail.links import PURPOSE_SHORTLIST, page_url
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
-from tasks.matching.scoring import SCORING_VERSION, explain, top_k_for_vacancy
+from tasks.matching.scoring import SCORING_VERSION, configured_matching, explain, top_k_all_vacancies
+from tasks.runtime.db import in_chunks
 from tasks.runtime.event_names import VACANCY_RECEIVED
 from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
@@ -95,7 +97,9 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
         if row.valid_until is not None and row.valid_until < today:
             status = VacancyStatus.CLOSED  # stored, never matched: its deadline has passed
             closed.append(number)
-        best = coder.code(row.title, k=1)
+        # The best code is stored with the coder's confidence, not its raw score: below
+        # CONFIRM_BELOW it is to confirm (Coding.to_confirm), and matching still has a code to use.
+        coding = coder.suggest(row.title)
         code = f"VAC-{import_id:04d}-{number:04d}"
         session.add(
             Vacancy(
@@ -108,8 +112,8 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
                 company_reason=company.explanation,
                 status=status,
                 title=row.title,
-                occupation_code=best[0][0] if best else None,
-                occupation_score=best[0][1] if best else None,
+                occupation_code=coding.candidates[0][0] if coding.candidates else None,
+                occupation_score=coding.confidence if coding.candidates else None,
                 skills=row.skills,
                 skill_codes=code_requirements(row.skills),
                 italian_required=row.italian_required,
@@ -198,14 +202,23 @@ def _tell_sender(session: Session, imp: ImportFile, rows: list[dict[str, Any]]) 
 
 
 def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[str, int]:
-    """Score the pool against each new vacancy and store the top-k with parts and explanation.
+    """Score the pool against the file's new vacancies and store the top-k with parts and explanation.
 
     Only positions open on ``today`` are scored (:func:`is_matchable`): never one whose deadline
-    has passed or whose company is not known yet. Nothing is sent here: the operator approves
-    the shortlists first (``send_shortlists``).
+    has passed or whose company is not known yet; one already matched with this scoring version
+    is left as it is (idempotent). The rest are ranked together, in one call over the pool's
+    arrays, with the weights, maximum distance and k of config/routing.yaml
+    (:func:`configured_matching`). Nothing is sent here: the operator approves the shortlists
+    first (``send_shortlists``).
     """
     every = _import_vacancies(session, import_id)
     vacancies = [v for v in every if is_matchable(v, today)]
+    matched = _already_matched(session, [v.id for v in vacancies if v.id is not None])
+    todo = [v for v in vacancies if v.id not in matched]
+    counts = {"vacancies": len(vacancies), "matches": 0, "pool": 0, "not_open": len(every) - len(vacancies)}
+    if not todo:
+        counts["pool"] = _pool_size(session)
+        return counts
     pool = session.exec(
         select(Case, Profile)
         .join(Profile, col(Profile.case_id) == col(Case.id))
@@ -213,15 +226,15 @@ def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[st
     ).all()
     facts = [profile_facts(c, p) for c, p in pool]
     case_ids = {c.code: c.id for c, _ in pool}
-    k = load_routing().matching.top_k
+    weights, max_km, k = configured_matching()
+    wanted = {v.code: vacancy_facts(v) for v in todo}
+    ranked = top_k_all_vacancies(list(wanted.values()), facts, k, weights, max_km)
     stored = 0
-    progress = Progress("matching", len(vacancies), "Posizioni confrontate con il bacino")
-    for vacancy in progress.track(vacancies):
-        if session.exec(select(Match).where(Match.vacancy_id == vacancy.id, Match.version == SCORING_VERSION)).first():
-            continue  # already matched with this scoring version: idempotent
-        vf = vacancy_facts(vacancy)
+    progress = Progress("matching", len(todo), "Graduatorie delle posizioni registrate")
+    for vacancy in progress.track(todo):
         assert vacancy.id is not None
-        for rank, (profile, result) in enumerate(top_k_for_vacancy(vf, facts, k), start=1):
+        vf = wanted[vacancy.code]
+        for rank, (profile, result) in enumerate(ranked[vacancy.code], start=1):
             case_id = case_ids[profile.case_code]
             assert case_id is not None
             session.add(
@@ -230,14 +243,36 @@ def match_vacancies(session: Session, import_id: int, *, today: date) -> dict[st
                     case_id=case_id,
                     score=result.score,
                     parts=result.parts,
-                    explanation=explain(result.parts, profile, vf),
+                    explanation=explain(result.parts, profile, vf, max_km),
                     version=SCORING_VERSION,
                     rank=rank,
                 )
             )
             stored += 1
     progress.finish()
-    return {"vacancies": len(vacancies), "matches": stored, "pool": len(facts), "not_open": len(every) - len(vacancies)}
+    return counts | {"matches": stored, "pool": len(facts)}
+
+
+def _already_matched(session: Session, vacancy_ids: list[int]) -> set[int]:
+    """Which of these vacancies have matches of this scoring version (a rerun scores only the rest)."""
+    found: set[int] = set()
+    for chunk in in_chunks(vacancy_ids):
+        found |= set(
+            session.exec(
+                select(Match.vacancy_id).where(col(Match.vacancy_id).in_(chunk), Match.version == SCORING_VERSION)
+            ).all()
+        )
+    return found
+
+
+def _pool_size(session: Session) -> int:
+    """How many profiles matching would compare (what the stage reports when nothing is new)."""
+    return session.exec(
+        select(func.count())
+        .select_from(Case)
+        .join(Profile, col(Profile.case_id) == col(Case.id))
+        .where(col(Case.state).in_(POOL_STATES))
+    ).one()
 
 
 def is_matchable(vacancy: Vacancy, day: date) -> bool:

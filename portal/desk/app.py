@@ -100,9 +100,14 @@ def signed_in(request: Request, session: DB) -> SignedIn:
 User = Annotated[SignedIn, Depends(signed_in)]
 
 
+#: Fields one POST may carry: an intake form has about 17 per case plus one per choice ticked,
+#: and a busy office's day (or a week's form) has dozens of cases.
+MAX_FIELDS = 5_000
+
+
 async def posted(request: Request) -> dict[str, str]:
     """The submitted form (single values), size-capped."""
-    form = await request.form(max_files=0, max_fields=400, max_part_size=64 * 1024)
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=64 * 1024)
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 

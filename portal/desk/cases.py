@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, insert, or_, true
+from sqlalchemy import ColumnElement, false, func, insert, or_, true
 from sqlmodel import Session, col, select
 
 from models.accounts import DeskUser, Role
@@ -97,23 +97,14 @@ def _display(person: Person | None) -> tuple[str, str]:
     return latin or native or "—", native if native and native != latin else ""
 
 
-def _name_condition(query: Query) -> ColumnElement[bool]:
-    """Every word typed appears in the normalised name (Cyrillic is transliterated on both sides)."""
-    return and_(*(col(Person.name_norm).contains(token, autoescape=True) for token in query.tokens))
+def _word_start(column: Any, word: str) -> ColumnElement[bool]:
+    """``word`` starts one of the words of ``column`` (words are single-space separated)."""
+    return or_(column.startswith(word, autoescape=True), column.contains(f" {word}", autoescape=True))
 
 
-#: Initials that differ between transliterations of one name (Yevhen/Evgeny, Hryhorii/Grigory,
-#: Wolodymyr/Volodymyr, Filip/Philip): a folded search looks at words starting with any of them.
-_INITIALS = ("eiyj", "hgk", "vw", "fp", "ck", "sz")
-
-
-def _initial_condition(token: str) -> ColumnElement[bool]:
-    """The name has a word starting with this token's initial (or an equivalent one)."""
-    letters = next((group for group in _INITIALS if token[:1] in group), token[:1])
-    return or_(
-        *(col(Person.name_norm).startswith(ch, autoescape=True) for ch in letters),
-        *(col(Person.name_norm).contains(f" {ch}", autoescape=True) for ch in letters),
-    )
+def _exact_people(query: Query) -> Any:
+    """People whose normalised name holds every word typed (Cyrillic transliterated on both sides)."""
+    return select(Person.id).where(*(col(Person.name_norm).contains(t, autoescape=True) for t in query.tokens))
 
 
 def _folded_match(query: Query, name_norm: str) -> bool:
@@ -121,6 +112,18 @@ def _folded_match(query: Query, name_norm: str) -> bool:
     matching key starts a word key of the name."""
     keys = [name_key_token(t) for t in name_norm.split()]
     return all(any(k.startswith(name_key_token(t)) for k in keys) for t in query.tokens)
+
+
+def _folded_people(session: Session, query: Query) -> Any:
+    """People whose folded name (``person.name_key``) has a word starting with each typed word's
+    key; a name not folded yet (empty key: written before its key) is folded here, in Python."""
+    keys = [name_key_token(t) for t in query.tokens]
+    folded = select(Person.id).where(*(_word_start(col(Person.name_key), k) for k in keys))
+    unfolded = select(Person.name_norm).distinct().where(Person.name_key == "", Person.name_norm != "")
+    similar = [norm for norm in session.exec(unfolded).all() if _folded_match(query, norm)][:IN_CHUNK]
+    if not similar:
+        return folded
+    return folded.union(select(Person.id).where(Person.name_key == "", col(Person.name_norm).in_(similar)))
 
 
 def search_cases(
@@ -135,52 +138,78 @@ def search_cases(
     limit: int = RESULT_LIMIT,
 ) -> list[CaseRow]:
     """The caseload of this account, filtered; a name is searched exactly (normalised) first, then
-    with spelling variants folded when the exact search finds nobody."""
+    with spelling variants folded when the exact search finds nobody.
+
+    An identifier typed selects the people first (by index: case code, tax code, phone; by one
+    pass over an index of names for a name), then their cases in this account's scope, sorted by
+    due date: the rows found are limited in SQL and only the page's rows become objects."""
     query = read_query(text)
-    stmt = select(Case, Person).join(Person, col(Person.key) == col(Case.person_key)).where(office_scope(user))
+    filters: list[ColumnElement[bool]] = []
     if state is not None:
-        stmt = stmt.where(Case.state == state)
+        filters.append(col(Case.state) == state)
     if next_step:
-        stmt = stmt.where(Case.next_step == next_step)
+        filters.append(col(Case.next_step) == next_step)
     if overdue:
-        stmt = stmt.where(col(Case.next_due) < (today or date.min), col(Case.state).not_in(CLOSED_STATES))
-    stmt = stmt.order_by(col(Case.next_due).is_(None), col(Case.next_due), col(Case.code))
+        filters += [col(Case.next_due) < (today or date.min), col(Case.state).not_in(CLOSED_STATES)]
+    order = (col(Case.next_due).is_(None), col(Case.next_due), col(Case.code))
+    cases = select(Case, Person).join(Person, col(Person.key) == col(Case.person_key))
     if query.kind == "code":
-        stmt = stmt.where(Case.code == query.value)
-    elif query.kind == "tax_code":
-        stmt = stmt.where(col(Person.key).in_(select(Person.key).where(col(Person.codice_fiscale) == query.value)))
-    elif query.kind == "phone":
+        return _rows(session.exec(cases.where(office_scope(user), Case.code == query.value, *filters)).all())
+    if query.kind == "empty":
+        return _caseload(session, user, filters, limit)
+
+    def of(people: Any) -> list[CaseRow]:
+        # the office is a condition on the cases found, not an index to walk: without statistics
+        # SQLite would otherwise read all of the office's cases and test each against the people
+        stmt = cases.where(col(Person.id).in_(people), _office_filter(user), *filters)
+        return _rows(session.exec(stmt.order_by(*order).limit(limit)).all())
+
+    if query.kind == "tax_code":
+        return of(select(Person.id).where(col(Person.codice_fiscale) == query.value))
+    if query.kind == "phone":
         e164 = f"+{query.value}"
-        exact = select(Person.key).where(or_(col(Person.phone) == e164, col(Person.phone_secondary) == e164))
-        found = session.exec(stmt.where(col(Person.key).in_(exact)).limit(limit)).all()
-        if found:
-            return _rows(found)
-        tail = query.value[-9:]  # written without (or with another) country code: compare the number
-        stmt = stmt.where(
-            or_(
-                col(Person.phone).endswith(tail, autoescape=True),
-                col(Person.phone_secondary).endswith(tail, autoescape=True),
-            )
+        exact = (
+            select(Person.id)
+            .where(col(Person.phone) == e164)
+            .union(select(Person.id).where(col(Person.phone_secondary) == e164))
         )
-    elif query.kind == "name":
-        # the names are matched once, in a subquery (a LIKE cannot use an index, so it must not be
-        # re-evaluated per case row the planner walks in due-date order)
-        matching = select(Person.key).where(_name_condition(query))
-        found = session.exec(stmt.where(col(Case.person_key).in_(matching)).limit(limit)).all()
-        if found:
-            return _rows(found)
-        # spelling variants: each distinct candidate name (same initials) is folded once, in Python
-        names = session.exec(
-            select(Person.name_norm)
-            .distinct()
-            .join(Case, col(Person.key) == col(Case.person_key))
-            .where(office_scope(user), *(_initial_condition(t) for t in query.tokens[:3]))
+        if session.exec(select(exact.subquery().c.id).limit(1)).first() is not None:
+            return of(exact)  # somebody has this very number (in this scope or not)
+        tail = query.value[-9:]  # written without (or with another) country code: compare the number
+        return of(
+            select(Person.id)
+            .where(col(Person.phone).endswith(tail, autoescape=True))
+            .union(select(Person.id).where(col(Person.phone_secondary).endswith(tail, autoescape=True)))
+        )
+    return of(_exact_people(query)) or of(_folded_people(session, query))
+
+
+def _caseload(session: Session, user: DeskUser, filters: list[ColumnElement[bool]], limit: int) -> list[CaseRow]:
+    """The page of the caseload in due order, without a search: first the ids of the page's cases
+    (along the due-date index, or the office's cases; those without a due date after the others),
+    then only those cases loaded with their people. Ordering by "due IS NULL" first, or joining
+    the people before the limit, would sort or read every case of the scope."""
+    ids = select(Case.id).where(office_scope(user), *filters)
+    due = col(Case.next_due)
+    found = list(session.exec(ids.where(due.is_not(None)).order_by(due, col(Case.code)).limit(limit)).all())
+    if len(found) < limit:
+        found += session.exec(ids.where(due.is_(None)).order_by(col(Case.code)).limit(limit - len(found))).all()
+    if not found:
+        return []
+    loaded = {
+        case.id: (case, person)
+        for case, person in session.exec(
+            select(Case, Person).join(Person, col(Person.key) == col(Case.person_key)).where(col(Case.id).in_(found))
         ).all()
-        similar = [norm for norm in names if _folded_match(query, norm)][:IN_CHUNK]
-        if not similar:
-            return []
-        stmt = stmt.where(col(Person.name_norm).in_(similar))
-    return _rows(session.exec(stmt.limit(limit)).all())
+    }
+    return _rows([loaded[i] for i in found if i in loaded])
+
+
+def _office_filter(user: DeskUser) -> ColumnElement[bool]:
+    """:func:`office_scope` written as an expression (no index is walked for it)."""
+    if user.role is Role.OPERATOR:
+        return func.coalesce(col(Case.office_code), "") == user.office_code if user.office_code else false()
+    return true()
 
 
 def _rows(found: Any) -> list[CaseRow]:

@@ -131,18 +131,26 @@ def _resolve(schema: FormSchema, prop: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kind(schema: FormSchema, prop: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
-    """How a field is drawn: choice (with options), yesno, optional yesno, number, list or text."""
+    """How a field is drawn: choice (with options), several choices (a list of choices: boxes to
+    tick), yesno, optional yesno, number, list (of codes, typed) or text."""
     resolved = _resolve(schema, prop)
     if "enum" in resolved:
-        return "choice", [(str(v), VALUE_LABELS.get(str(v), str(v))) for v in resolved["enum"]]
-    types = {p.get("type") for p in resolved.get("anyOf", [])} or {resolved.get("type")}
+        return "choice", _options(resolved)
+    branches = [_resolve(schema, p) for p in resolved.get("anyOf", [])] or [resolved]
+    types = {p.get("type") for p in branches}
     if "boolean" in types:
         return ("maybe" if "null" in types else "yesno"), []
     if types & {"integer", "number"}:
         return "number", []
     if "array" in types:
-        return "list", []
+        items = _resolve(schema, next(p for p in branches if p.get("type") == "array").get("items") or {})
+        return ("several", _options(items)) if "enum" in items else ("list", [])
     return "text", []
+
+
+def _options(prop: dict[str, Any]) -> list[tuple[str, str]]:
+    """(value, words) of a choice list: the values are what the form takes (often words already)."""
+    return [(str(v), VALUE_LABELS.get(str(v), str(v))) for v in prop["enum"]]
 
 
 def _fields(schema: FormSchema) -> list[dict[str, Any]]:
@@ -221,15 +229,21 @@ def _read_value(kind: str, raw: str | None, original: Any) -> Any:
 
 
 def read_answer(schema: FormSchema, form: dict[str, str]) -> dict[str, Any]:
-    """The posted fields back into the form's rows (read-only fields as the form gave them)."""
+    """The posted fields back into the form's rows (read-only fields as the form gave them). A
+    list of choices comes as one box per choice (``r0.skills.3``: the fourth choice ticked), so
+    only values of the list can be sent."""
     fields = _fields(schema)
     rows = []
     for i, original in enumerate(schema.rows):
         row = dict(original)
         for f in fields:
+            name = f"r{i}.{f['name']}"
             if f["readonly"]:
                 continue
-            row[f["name"]] = _read_value(f["kind"], form.get(f"r{i}.{f['name']}"), original.get(f["name"]))
+            if f["kind"] == "several":
+                row[f["name"]] = [value for k, (value, _) in enumerate(f["options"]) if form.get(f"{name}.{k}")]
+            else:
+                row[f["name"]] = _read_value(f["kind"], form.get(name), original.get(f["name"]))
         rows.append(row)
     return {schema.field: rows}
 
@@ -249,6 +263,12 @@ def answer(request: Request, run_id: str, session: DB, me: User, form: Form) -> 
         raise DeskRefusal(
             422, "Risposta non accettata", "Il modulo contiene valori non ammessi: controllate i campi e riprovate."
         ) from None
-    session.add(AuditLog(actor=actor(me), action="form_answer", case_code=None, purpose=f"modulo {run_id}"))
+    # who answered, in the application database only: one row per case of the form (each case's
+    # access log shows it), or one for the form when it has no case rows
+    codes = sorted({str(r["case_code"]) for r in schema.rows if isinstance(r.get("case_code"), str)})
+    if codes:
+        audit_reads(session, actor(me), codes, f"modulo {run_id}", action="form_answer")
+    else:
+        session.add(AuditLog(actor=actor(me), action="form_answer", case_code=None, purpose=f"modulo {run_id}"))
     session.commit()
     return RedirectResponse(f"{PREFIX}/moduli?fatto=1", status_code=303)

@@ -21,8 +21,11 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from tasks.matching.occupation_doubts import Lexicon, common_prefix, doubt, masculine
+
 __all__ = [
     "CONFIRM_BELOW",
+    "DOUBT_POINTS",
     "MIN_MARGIN",
     "Coding",
     "OccupationCoder",
@@ -55,7 +58,9 @@ _CYR_RE = re.compile(r"[\u0400-\u04ff]")
 _PARENS_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _GENDER_SUFFIX_RE = re.compile(r"\b(\w{3,})/(a|e|i|o|essa|esse|trice|trici|ice|ia|ie|ka|ca)\b")
 _GENDER_FULL_RE = re.compile(r"\b(\w{3,})/(\w{3,})\b")
-_SEX_MARK_RE = re.compile(r"\b(?:m|f|h|w|uomo|donna)\s*/\s*(?:m|f|h|w|uomo|donna)\b")
+_SEX_MARK_RE = re.compile(
+    r"\b(?:m|f|h|w|uomo|donna)\s*/\s*(?:m|f|h|w|uomo|donna)\b|\b(?:per\s+)?(?:uomo\s+(?:e\s+)?donna|donna\s+(?:e\s+)?uomo)\b"
+)
 _NOISE_RE = re.compile(
     r"\b(?:con|senza|anche|minima|prima|breve|comprovata|pluriennale|esperienza)\s+"
     r"(?:prima\s+)?esperienz\w*(?:\s+(?:nel|nella|in|come)\s+\w+)?"
@@ -69,6 +74,23 @@ _NOISE_RE = re.compile(
     r"|\bработал\w*|\b(?:in|a)\s+ucraina\b|\bin\s+ukraine\b|\bв\s+украї?ні\b|\bв\s+украине\b"
     r"|\b(?:for\s+)?\d+\s+(?:years?|anni|anno|років|роки|рік|лет|года)\b"
 )
+#: Abbreviations of professional titles as Italian forms and CVs write them ("ing. meccanico",
+#: "dott.ssa in economia", "op. CNC"); the ambiguous ones only with their dot.
+_ABBREVIATIONS = dict(
+    pair.split("=")
+    for pair in "dottssa=dottoressa profssa=professoressa dott=dottore prof=professore ing=ingegnere "
+    "geom=geometra avv=avvocato arch=architetto rag=ragioniere op=operatore add=addetto resp=responsabile "
+    "impieg=impiegato".split()
+)
+_ABBREV_RE = re.compile(
+    r"(?<![\w.])(dott\.?\s?ssa|prof\.?\s?ssa|(?:dott|prof|ing|geom|avv)\.?|(?:arch|rag|op|add|resp|impieg)\.)(?!\w)"
+)
+
+
+def _expand(m: re.Match[str]) -> str:
+    return " " + _ABBREVIATIONS[re.sub(r"[.\s]", "", m.group(1))] + " "
+
+
 _PUNCT_RE = re.compile(r"[^\w\s]+|_")
 _SPLIT_RE = re.compile(r"\s*[,;/|+]\s*|\s+(?:e|ed|oppure|o|and|or|та|і|й|и|або)\s+")
 
@@ -88,12 +110,13 @@ def _clean(text: str) -> str:
     """Casefold, drop parentheses, gender variants and boilerplate; keep word order."""
     text = unicodedata.normalize("NFC", text).casefold().replace("’", "'")
     text = _PARENS_RE.sub(" ", text)
+    text = _ABBREV_RE.sub(_expand, text)
     text = _SEX_MARK_RE.sub(" ", text)
     text = _GENDER_SUFFIX_RE.sub(r"\1", text)
 
     def _full(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)
-        shared = len(_common_prefix(a, b))
+        shared = len(common_prefix(a, b))
         return a if shared >= 3 and shared >= min(len(a), len(b)) - 4 else m.group(0)
 
     text = _GENDER_FULL_RE.sub(_full, text)
@@ -101,19 +124,14 @@ def _clean(text: str) -> str:
     return text
 
 
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return a[:n]
+_CYR_APOSTROPHE_RE = re.compile(r"(?<=[\u0400-\u04ff])'(?=[\u0400-\u04ff])")
 
 
 def _finish(text: str) -> str:
-    text = _strip_latin_accents(text).replace("'", " ")
+    # Ukrainian writes the apostrophe inside a word ("м'ясо"); Italian elides across words ("d'ufficio").
+    text = _strip_latin_accents(_CYR_APOSTROPHE_RE.sub("", text)).replace("'", " ")
     text = _PUNCT_RE.sub(" ", text)
-    return " ".join(text.split())
+    return " ".join(masculine(w) for w in text.split())
 
 
 def normalize_title(text: str | None) -> str:
@@ -229,30 +247,7 @@ def load_esco_occupations_csv(
 
 
 _STOPWORDS = frozenset(
-    [
-        "con",
-        "per",
-        "del",
-        "della",
-        "delle",
-        "dei",
-        "degli",
-        "alla",
-        "alle",
-        "allo",
-        "agli",
-        "nel",
-        "nella",
-        "and",
-        "the",
-        "for",
-        "with",
-        "від",
-        "для",
-        "при",
-        "про",
-        "або",
-    ]
+    "con per del della delle dei degli alla alle allo agli nel nella and the for with від для при про або".split()
 )
 #: Words that say nothing about the job. Dropped before scoring (unless nothing else is left):
 #: fuzzy partial matching would otherwise pair "maestra della scuola dell'infanzia" with every
@@ -399,6 +394,9 @@ def _prefiltered(queries: list[str], pool: _Pool, scoring: Scoring, workers: int
 #: Chosen on the dev half of tests/data/job_titles_labelled.csv (bench/bench_occupations.py):
 #: at most about 1% of the titles of any language come back sure and wrong there.
 CONFIRM_BELOW = 85.0
+#: A best code the words of its title cast a doubt on (``occupation_doubts.doubt``) comes this many
+#: points under ``CONFIRM_BELOW``: the operator confirms it, as with a close runner-up.
+DOUBT_POINTS = 5.0
 #: A best code less than this many points ahead of the runner-up is a choice, however high its
 #: score: "carpentiere" fits the metal (7214) and the building (7115) trade, "operatore" anything.
 MIN_MARGIN = 6.0
@@ -420,6 +418,17 @@ def confidence(candidates: Sequence[tuple[str, float]]) -> float:
     return round(max(0.0, min(best, CONFIRM_BELOW - (MIN_MARGIN - margin))), 1)
 
 
+def _why_unsure(candidates: Sequence[tuple[str, float]]) -> str:
+    """The reason ``confidence`` gives less than ``CONFIRM_BELOW``, in Italian (empty when sure)."""
+    if not candidates:
+        return "nessuna professione somiglia al testo"
+    if candidates[0][1] < CONFIRM_BELOW:
+        return "il testo somiglia poco alle professioni note"
+    if len(candidates) > 1 and candidates[0][1] - candidates[1][1] < MIN_MARGIN:
+        return f"le professioni {candidates[0][0]} e {candidates[1][0]} sono quasi alla pari"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Coding:
     """The coder's answer for one text: up to three candidates, best first, and how sure it is.
@@ -430,6 +439,8 @@ class Coding:
     text: str
     candidates: tuple[tuple[str, float], ...]
     confidence: float
+    #: Why the coder is unsure, in Italian, for the operator (empty when sure).
+    doubt: str = ""
 
     @property
     def to_confirm(self) -> bool:
@@ -460,9 +471,11 @@ class OccupationCoder:
         order_weight: float = 0.2,
         workers: int = -1,
         exhaustive_limit: int = 200_000,
+        doubts: bool = True,
     ) -> None:
         """``exhaustive_limit``: above this many query x label pairs, score candidates only
-        (see ``_prefiltered``); below it every label is scored."""
+        (see ``_prefiltered``); below it every label is scored. ``doubts=False``: sure on score
+        and margin alone (the coder before the word doubts, for benchmarks)."""
         self.entries = entries_from_taxonomy(taxonomy)
         self.scorer = scorer
         self._scoring: Scoring = ((scorer, 1.0 - order_weight), (fuzz.token_sort_ratio, order_weight))
@@ -470,6 +483,7 @@ class OccupationCoder:
             self._scoring = ((scorer, 1.0),)
         self.workers = workers
         self.exhaustive_limit = exhaustive_limit
+        self.doubts = doubts
         latin: list[tuple[str, str]] = []
         cyrillic: list[tuple[str, str]] = []
         for entry in self.entries:
@@ -479,6 +493,10 @@ class OccupationCoder:
                     (cyrillic if _is_cyrillic(norm) else latin).append((entry.code, norm))
         self._latin = _build_pool(latin)
         self._cyrillic = _build_pool(cyrillic)
+        self._lexicons = {
+            id(pool): Lexicon((label, pool.codes[c]) for label, c in zip(pool.labels, pool.label_code, strict=True))
+            for pool in (self._latin, self._cyrillic)
+        }
 
     @property
     def codes(self) -> list[str]:
@@ -497,11 +515,27 @@ class OccupationCoder:
         return self.suggest_many([text])[0]
 
     def suggest_many(self, texts: Sequence[str | None]) -> list[Coding]:
-        """Top 3 codes and confidence for many texts, scored together."""
-        return [
-            Coding(text or "", tuple(top), confidence(top))
-            for text, top in zip(texts, self.code_many(texts, k=3), strict=True)
-        ]
+        """Top 3 codes and confidence for many texts, scored together; a code that scores well
+        is still unsure when the words of the title cast a doubt on it (``occupation_doubts``)."""
+        answers: dict[str, Coding] = {}
+        for text, (top, pool, variants) in zip(texts, self._top_many(texts, k=3), strict=True):
+            key = text or ""
+            if key not in answers:
+                sure, why = confidence(top), _why_unsure(top)
+                if sure >= CONFIRM_BELOW and pool is not None and self.doubts:
+                    title, label = self._best_label(variants, top[0][0], pool)
+                    why = doubt(title, label, [c for c, _ in top], self._lexicons[id(pool)], self.label)
+                    sure = min(sure, CONFIRM_BELOW - DOUBT_POINTS) if why else sure
+                answers[key] = Coding(key, tuple(top), sure, why if sure < CONFIRM_BELOW else "")
+        return [answers[text or ""] for text in texts]
+
+    def _best_label(self, variants: list[str], code: str, pool: _Pool) -> tuple[str, str]:
+        """The title variant and the label of ``code`` that gave ``code`` its score."""
+        j = pool.codes.index(code)
+        labels = pool.labels[pool.starts[j] : pool.starts[j + 1] if j + 1 < len(pool.codes) else len(pool.labels)]
+        scores = sum(weight * process.cdist(variants, labels, scorer=scorer) for scorer, weight in self._scoring)
+        v, lab = np.unravel_index(int(np.argmax(scores)), (len(variants), len(labels)))
+        return variants[v], labels[lab]
 
     def code(self, text: str | None, k: int = 3) -> list[tuple[str, float]]:
         """Top-k distinct codes for one text, best first, scores 0-100."""
@@ -509,6 +543,12 @@ class OccupationCoder:
 
     def code_many(self, texts: Sequence[str | None], k: int = 3) -> list[list[tuple[str, float]]]:
         """Top-k codes for many texts; unique query strings are scored once with ``cdist``."""
+        return [top for top, _, _ in self._top_many(texts, k)]
+
+    def _top_many(
+        self, texts: Sequence[str | None], k: int
+    ) -> list[tuple[list[tuple[str, float]], _Pool | None, list[str]]]:
+        """Per text: the top-k codes, the script pool that scored them and its title variants."""
         queries: dict[str, int] = {}
         per_text: list[list[int]] = []
         for text in texts:
@@ -533,19 +573,19 @@ class OccupationCoder:
             for row, i in enumerate(idx):
                 best[i] = (pool, per_code, row)
 
-        results: list[list[tuple[str, float]]] = []
+        results: list[tuple[list[tuple[str, float]], _Pool | None, list[str]]] = []
         for rows in per_text:
             rows = [r for r in rows if r in best]
             if not rows:
-                results.append([])
+                results.append(([], None, []))
                 continue
             pool = best[rows[0]][0]
-            stacked = np.stack([best[r][1][best[r][2]] for r in rows if best[r][0] is pool])
-            scores = stacked.max(axis=0)
+            mine = [r for r in rows if best[r][0] is pool]
+            scores = np.stack([best[r][1][best[r][2]] for r in mine]).max(axis=0)
             kk = min(k, len(scores))
             top = np.argpartition(-scores, kk - 1)[:kk]
             top = top[np.lexsort((top, -scores[top]))]
-            results.append([(pool.codes[j], round(float(scores[j]), 1)) for j in top])
+            results.append(([(pool.codes[j], round(float(scores[j]), 1)) for j in top], pool, [qlist[r] for r in mine]))
         return results
 
 

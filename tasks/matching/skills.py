@@ -14,13 +14,16 @@ imported with this module, which flows import when they code text.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from config.data import CONFIG_DIR, ConfigError, _read_yaml, normalize_text
 from config.skills import LANGUAGE_AREA, NOT_A_SKILL, SkillCatalogue, is_skill_code, load_skills
 
 __all__ = [
@@ -31,7 +34,10 @@ __all__ = [
     "code_requirements",
     "default_matcher",
     "form_problems",
+    "intake_lists",
+    "language_words",
     "profile_skill_codes",
+    "skill_words",
     "suggested_skills",
 ]
 
@@ -222,3 +228,80 @@ def form_problems(skills: Sequence[str], languages: Sequence[str], matcher: Skil
                 + ", ".join(f"{k} ({s.it.lower()})" for k, s in sorted(known.items()))
             )
     return problems
+
+
+# --- the intake form's lists: shown by their Italian words, stored by their codes --------------------
+
+#: The intake form's words for each language of config/skills.yaml (tasks/matching/skills.py:
+#: language_words); one file of data, so operators' wording changes without a release.
+LANGUAGES_FILE: Path = CONFIG_DIR / "languages.yaml"
+#: How every entry of LANGUAGES_FILE starts: words an operator says, never a bare name ("Russo",
+#: "Greco", "Inglese", "Tedesco" are also surnames, and Prefect stores the form's schema).
+LANGUAGE_PREFIX = "lingua "
+
+
+def _folded(words: str) -> str:
+    """As the form's choice list compares words (models/form_choices.py): case and spacing folded."""
+    return " ".join(words.replace("_", " ").split()).casefold()
+
+
+def _alphabetical(words: dict[str, str]) -> dict[str, str]:
+    """Code → words in the order the drop-down lists them: by the words, accents folded."""
+    return dict(sorted(words.items(), key=lambda item: (normalize_text(item[1]), item[0])))
+
+
+def skill_words(catalogue: SkillCatalogue | None = None) -> dict[str, str]:
+    """Code → the intake form's words for every entry of config/skills.yaml but the languages
+    (they have their own field): its Italian label, with its area's name after it where two
+    labels would read the same to the form (case and spacing folded); alphabetical."""
+    cat = catalogue or load_skills()
+    entries = [s for s in cat.skills if s.area != LANGUAGE_AREA]
+    alike = Counter(_folded(s.it) for s in entries)
+    words = {s.code: s.it if alike[_folded(s.it)] == 1 else f"{s.it} ({cat.areas[s.area].lower()})" for s in entries}
+    told = Counter(_folded(w) for w in words.values())
+    same = sorted(code for code, w in words.items() if told[_folded(w)] > 1)
+    if same:
+        raise ConfigError(f"config/skills.yaml: the intake form would show {', '.join(same)} with the same words")
+    return _alphabetical(words)
+
+
+def _parse_language_words(path: Path, catalogue: SkillCatalogue) -> dict[str, str]:
+    data = _read_yaml(path)
+    entries = data.get("languages")
+    if not isinstance(entries, dict) or not entries:
+        raise ConfigError(f"{path}: 'languages' must map ISO 639-1 codes to the form's words")
+    words = {str(code): str(text).strip() for code, text in entries.items()}
+    known = set(catalogue.languages())
+    missing, extra = sorted(known - set(words)), sorted(set(words) - known)
+    if missing or extra:
+        raise ConfigError(
+            f"{path}: the languages must be those of config/skills.yaml (lingua.<code>): "
+            f"missing {missing or 'none'}, not in skills.yaml {extra or 'none'}"
+        )
+    for code, text in words.items():
+        if not text.startswith(LANGUAGE_PREFIX) or text != text.lower() or len(text) <= len(LANGUAGE_PREFIX):
+            raise ConfigError(f"{path}: {code}: {text!r} must read {LANGUAGE_PREFIX!r}… in lower case, not a bare name")
+    told = Counter(_folded(w) for w in words.values())
+    same = sorted(code for code, w in words.items() if told[_folded(w)] > 1)
+    if same:
+        raise ConfigError(f"{path}: {', '.join(same)} have the same words")
+    return _alphabetical(words)
+
+
+@lru_cache(maxsize=1)
+def _default_language_words() -> dict[str, str]:
+    return _parse_language_words(LANGUAGES_FILE, load_skills())
+
+
+def language_words(path: Path | None = None, catalogue: SkillCatalogue | None = None) -> dict[str, str]:
+    """ISO 639-1 code → the intake form's words ("lingua russa") for each language a referred
+    person may speak besides Italian (config/languages.yaml, exactly the languages of
+    config/skills.yaml); alphabetical. The default file is read once per process."""
+    if path is None and catalogue is None:
+        return dict(_default_language_words())
+    return _parse_language_words(path or LANGUAGES_FILE, catalogue or load_skills())
+
+
+def intake_lists() -> dict[str, dict[str, str]]:
+    """The intake form's closed lists, field → (code → words): models/forms.py IntakeForm.listing."""
+    return {"skills": skill_words(), "languages": language_words()}

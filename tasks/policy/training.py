@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
 from config.data import load_taxonomy, normalize_text
+from config.skills import load_skills
 from models.enums import Cefr, OrgKind
 from models.exchange import Vacancy
 from models.people import Organisation
@@ -19,7 +21,14 @@ from models.policy import MeasureKind, TrainingOffer
 from tasks.files.imports import RowRejected, context_session, import_rows, start_import
 from tasks.files.rows import parse_level, parse_yes_no, required_text, safe_value
 from tasks.files.tabular import parse_date
-from tasks.matching.scoring import ITALIAN_TOO_LOW, ProfileFacts, VacancyFacts, score_pair
+from tasks.matching.scoring import (
+    ITALIAN_TOO_LOW,
+    MatchWeights,
+    ProfileFacts,
+    VacancyFacts,
+    configured_matching,
+    score_pair,
+)
 from tasks.policy.measures import CaseFacts, Check, Verdict, dmy, permit_check
 from tasks.policy.rules import PolicyRules
 
@@ -29,13 +38,20 @@ from tasks.policy.rules import PolicyRules
 
 @dataclass(frozen=True)
 class Gap:
-    """A vacancy the profile is near to, and what it lacks for it."""
+    """A vacancy the profile is near to, and what it lacks for it: the coded requirements it does
+    not hold (``missing_codes``, codes of config/skills.yaml) and, as written, the requirements
+    that name nothing of that list and that its skills do not cover (``missing_skills``)."""
 
     vacancy_code: str
     occupation_code: str
     occupation_part: float
     missing_skills: tuple[str, ...] = ()
     italian_needed: Cefr | None = None
+    missing_codes: tuple[str, ...] = ()
+
+    @property
+    def missing_count(self) -> int:
+        return len(self.missing_codes) + len(self.missing_skills)
 
 
 def _words(text: str) -> list[str]:
@@ -45,7 +61,10 @@ def _words(text: str) -> list[str]:
 def skill_covered(need: str, have: Sequence[str], threshold: int) -> bool:
     """Every significant word of ``need`` appears (fuzzily: ``threshold`` 0-100, so
     "saldature" meets "saldatura") in one of the ``have`` skills — "saldatura MIG" does not
-    cover "saldatura TIG", which a whole-string similarity would call 92% alike."""
+    cover "saldatura TIG", which a whole-string similarity would call 92% alike.
+
+    The rule for texts that name nothing of config/skills.yaml: what the list names is compared
+    by code (:func:`text_codes`), where "patente C" is not covered by "patente B"."""
     words = _words(need)
     if not words:
         return True
@@ -58,25 +77,71 @@ def skill_covered(need: str, have: Sequence[str], threshold: int) -> bool:
     return False
 
 
-def training_gaps(profile: ProfileFacts, vacancies: Sequence[VacancyFacts], rules: PolicyRules) -> list[Gap]:
+@lru_cache(maxsize=4096)
+def text_codes(text: str) -> tuple[str, ...]:
+    """The codes of config/skills.yaml one requirement or course skill names, as a vacancy's
+    import codes it (tasks/matching/skills.py); empty when it names nothing of the list."""
+    from tasks.matching.skills import default_matcher  # rapidfuzz: only when gaps are computed
+
+    return tuple(default_matcher().codes(text))
+
+
+def held_codes(texts: Iterable[str], codes: Iterable[str] = ()) -> frozenset[str]:
+    """What a person holds (or a course teaches): ``codes`` and the codes ``texts`` name, with
+    everything they imply (patente CE covers C and B)."""
+    named = [c for text in texts for c in text_codes(text)]
+    return frozenset(load_skills().with_implied([*codes, *named]))
+
+
+def missing_requirements(
+    profile: ProfileFacts, requirements: Sequence[str], threshold: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The coded requirements the profile does not hold, and the uncoded ones (as written) that
+    its skills do not cover by words: ``(missing_codes, missing_skills)``."""
+    held = held_codes(profile.skills, profile.skill_codes)
+    codes: dict[str, None] = {}
+    texts: list[str] = []
+    for need in requirements:
+        named = text_codes(need)
+        if named:
+            codes.update((c, None) for c in named if c not in held)
+        elif not skill_covered(need, profile.skills, threshold):
+            texts.append(need)
+    return tuple(codes), tuple(texts)
+
+
+def training_gaps(
+    profile: ProfileFacts,
+    vacancies: Sequence[VacancyFacts],
+    rules: PolicyRules,
+    *,
+    weights: MatchWeights | None = None,
+    max_km: float | None = None,
+) -> list[Gap]:
     """Vacancies whose occupation is near the profile's (``near_occupation``) and where only
     skills (part below ``skills_ok``) or the Italian level keep the person out; nearest first.
-    Other hard constraints (licence, distance) are not a training matter and exclude the pair."""
+    Other hard constraints (licence, distance) are not a training matter and exclude the pair;
+    the pair is scored with the matching rules of config/routing.yaml unless given."""
+    if weights is None or max_km is None:
+        configured, configured_km, _ = configured_matching()
+        weights = configured if weights is None else weights
+        max_km = configured_km if max_km is None else max_km
     t = rules.training
     out: list[Gap] = []
     for v in vacancies:
-        result = score_pair(profile, v)
+        result = score_pair(profile, v, weights, max_km)
         if result.parts["occupation"] < t.near_occupation:
             continue
         if set(result.excluded) - {ITALIAN_TOO_LOW}:
             continue
-        missing: tuple[str, ...] = ()
+        codes: tuple[str, ...] = ()
+        texts: tuple[str, ...] = ()
         if result.parts["skills"] < t.skills_ok:
-            missing = tuple(s for s in v.skills if not skill_covered(s, profile.skills, t.skill_covered))
+            codes, texts = missing_requirements(profile, v.skills, t.skill_covered)
         italian = v.italian_required if result.parts["language"] < 1.0 else None
-        if missing or italian is not None:
-            out.append(Gap(v.vacancy_code, v.occupation_code, result.parts["occupation"], missing, italian))
-    return sorted(out, key=lambda g: (-g.occupation_part, len(g.missing_skills), g.vacancy_code))
+        if codes or texts or italian is not None:
+            out.append(Gap(v.vacancy_code, v.occupation_code, result.parts["occupation"], texts, italian, codes))
+    return sorted(out, key=lambda g: (-g.occupation_part, g.missing_count, g.vacancy_code))
 
 
 def _covers(offer: TrainingOffer, gap: Gap, rules: PolicyRules) -> bool:
@@ -85,7 +150,11 @@ def _covers(offer: TrainingOffer, gap: Gap, rules: PolicyRules) -> bool:
     near = any(code[:3] == gap.occupation_code[:3] for code in offer.occupation_codes)
     if not near:
         return False
-    skills_ok = all(skill_covered(s, offer.skills, rules.training.skill_covered) for s in gap.missing_skills)
+    taught = held_codes(offer.skills) if gap.missing_codes else frozenset()
+    codes_ok = all(code in taught for code in gap.missing_codes)
+    skills_ok = codes_ok and all(
+        skill_covered(s, offer.skills, rules.training.skill_covered) for s in gap.missing_skills
+    )
     target = parse_level(offer.italian_target) if offer.italian_target else None
     italian_ok = gap.italian_needed is None or (target is not None and target.rank >= gap.italian_needed.rank)
     return skills_ok and italian_ok
@@ -116,8 +185,9 @@ def courses_for_gap(
 def training_verdict(facts: CaseFacts, day: date, rules: PolicyRules, offer: TrainingOffer, gap: Gap) -> Verdict:
     """A course proposal: the gap it covers plus the permit rule every measure shares."""
     lacks = []
-    if gap.missing_skills:
-        lacks.append(f"competenze mancanti: {', '.join(gap.missing_skills)}")
+    if gap.missing_count:
+        named = [load_skills().label(c) for c in gap.missing_codes]
+        lacks.append(f"competenze mancanti: {', '.join([*named, *gap.missing_skills])}")
     if gap.italian_needed is not None:
         lacks.append(f"italiano {facts.italian.value}, richiesto {gap.italian_needed.value}")
     extras = [
@@ -270,7 +340,7 @@ def ingest_training_file(session: Session, path: Path, sender_code: str) -> tupl
     """Store every valid course; bad rows kept with all their errors and reported to the
     sender. A file rejected as a whole raises before anything is written; the same bytes
     again change nothing."""
-    from tasks.matching.occupations import default_coder
+    from tasks.matching.occupations import CONFIRM_BELOW, default_coder
 
     imp, table = start_import(
         session, path, kind="training", sender_code=sender_code, required=["body", "title", "start"]
@@ -283,12 +353,15 @@ def ingest_training_file(session: Session, path: Path, sender_code: str) -> tupl
 
     def add(number: int, row: TrainingRow) -> str:
         codes = row.occupations
+        # Only sure codes: the position's unless it is still to confirm, else the title's when the
+        # coder is sure (Coding.code); none is better than a wrong one.
         if not codes and row.vacancy_code:
             vacancy = session.exec(select(Vacancy).where(Vacancy.code == row.vacancy_code)).one()
-            codes = [vacancy.occupation_code] if vacancy.occupation_code else []
+            sure = vacancy.occupation_score is None or vacancy.occupation_score >= CONFIRM_BELOW
+            codes = [vacancy.occupation_code] if vacancy.occupation_code and sure else []
         if not codes:
-            best = coder.code(row.title, k=1)
-            codes = [best[0][0]] if best else []
+            best = coder.suggest(row.title).code
+            codes = [best] if best else []
         session.add(
             TrainingOffer(
                 code=f"TRN-{import_id:04d}-{number:04d}",

@@ -243,7 +243,68 @@ def test_a_form_is_answered_from_the_desk_with_codes_only(
     sent = repr(answer)
     assert "Shevchenko" not in sent and "Diallo" not in sent  # codes and levels only
     audit = [a for a in _fresh(session, AuditLog) if a.action == "form_answer"]
-    assert [(a.actor, a.purpose) for a in audit] == [("scrivania:g.bianchi", f"modulo {FixedForms.RUN}")]
+    assert sorted((a.actor, a.case_code, a.purpose) for a in audit) == [
+        ("scrivania:g.bianchi", code, f"modulo {FixedForms.RUN}") for code in sorted(codes)
+    ]  # who answered, for each case of the form
+
+
+def test_a_list_of_choices_is_ticked_not_typed(engine: Engine, people: dict[str, Case]) -> None:
+    """A field holding several choices of a closed list (an array of ``enum`` in the form's schema,
+    plain or optional, inline or by reference) is one box per choice: the answer holds exactly the
+    ticked choices, words with commas and spaces included, never free text."""
+    words = ["saldatura a filo (MIG/MAG)", "carrello elevatore, patentino", "HACCP"]
+    code = people["diallo"].code
+    row = {
+        "type": "object",
+        "title": "Esito",
+        "properties": {
+            "case_code": {"type": "string", "title": "Pratica"},
+            "skills": {"type": "array", "title": "Competenze", "items": {"type": "string", "enum": words}},
+            "languages": {
+                "anyOf": [{"type": "array", "items": {"$ref": "#/$defs/Lingua"}}, {"type": "null"}],
+                "title": "Lingue",
+            },
+        },
+    }
+    schema = {
+        "$defs": {"Row": row, "Lingua": {"type": "string", "enum": ["ucraino", "inglese"]}},
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/Row"},
+                "default": [{"case_code": code, "skills": [words[1]], "languages": None}],
+            }
+        },
+    }
+    forms = FixedForms(schema)
+    with _desk_client(forms) as client:
+        csrf = _login(client)
+        page = client.get(f"/scrivania/moduli/{FixedForms.RUN}").text
+        assert page.count('type="checkbox"') == 5
+        assert re.search(r'name="r0\.skills\.1" value="1" checked', page)  # the pre-filled choice
+        assert "carrello elevatore, patentino</label>" in page and "<legend>Lingue</legend>" in page
+        form = {"csrf": csrf, "r0.skills.0": "1", "r0.skills.2": "1", "r0.languages.0": "1", "r0.skills.9": "1"}
+        assert client.post(f"/scrivania/moduli/{FixedForms.RUN}", data=form).status_code == 303
+    ((_, answer),) = forms.answers
+    (sent,) = answer["results"]
+    assert sent == {"case_code": code, "skills": [words[0], words[2]], "languages": ["ucraino"]}
+
+
+def test_a_busy_days_form_goes_through(engine: Engine, people: dict[str, Case]) -> None:
+    """Forty appointments of a day in one form: every field of every row is read (the desk does
+    not refuse a long form)."""
+    from models.forms import IntakeResult
+
+    codes = [f"BG-2026-{n:06d}" for n in range(1, 41)]
+    forms = FixedForms(_intake_schema(codes))
+    editable = [name for name in IntakeResult.model_fields if name != "case_code"]
+    with _desk_client(forms) as client:
+        form = {"csrf": _login(client)}
+        form |= {f"r{i}.{name}": "no" for i in range(len(codes)) for name in editable}
+        assert len(form) > 600
+        assert client.post(f"/scrivania/moduli/{FixedForms.RUN}", data=form).status_code == 303
+    ((_, answer),) = forms.answers
+    assert [r["present"] for r in answer["results"]] == [False] * len(codes)
 
 
 def test_another_offices_form_is_not_shown(engine: Engine, people: dict[str, Case]) -> None:

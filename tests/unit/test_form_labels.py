@@ -36,6 +36,7 @@ from models.forms import (
     TavoloDecisionKind,
     TavoloDecisionRow,
 )
+from tasks.matching.skills import intake_lists
 from tests.unit.test_italian_everywhere import raw_values
 
 
@@ -120,6 +121,15 @@ _CLASS_NAME = re.compile(r"^[A-Z][a-z]+(?:[A-Z][a-z]*)+$")
 _INTERNAL = re.compile(r"\b(?:[A-Z]+_[A-Z_]+|ISCED)\b")
 
 
+#: Stored values that are also the Italian words of a list's entry: "ambito" is the social-services
+#: district (OrgKind) and the word of "Pulizie in ambito sanitario" (config/skills.yaml).
+_ALSO_WORDS = {"ambito"}
+
+
+def _raw(text: str) -> list[str]:
+    return [v for v in raw_values(text) if v not in _ALSO_WORDS]
+
+
 def _internal(where: str, kind: str, text: str) -> bool:
     """A stored value, a form's code, an enum's or a class's name, or pydantic's title made from
     the field's name ("Results", "Follow Ups"): not words for the people who fill the form."""
@@ -127,7 +137,7 @@ def _internal(where: str, kind: str, text: str) -> bool:
     auto_title = kind == "title" and text == field.replace("_", " ").title()
     python_name = kind == "title" and bool(_CLASS_NAME.match(text))
     form_code = any(re.search(rf"(?<![\w-]){c}(?![\w-])", text) for c in FORM_CODES)
-    return bool(raw_values(text)) or form_code or bool(_INTERNAL.search(text)) or auto_title or python_name
+    return bool(_raw(text)) or form_code or bool(_INTERNAL.search(text)) or auto_title or python_name
 
 
 #: The measures proposed in this run, by name (flows/policy.py: tasks/policy/tavolo.py form_measures).
@@ -145,6 +155,8 @@ def saved_schema(name: str) -> dict[str, Any]:
     form: Any = FORMS[name]
     if name in ("PolicyDecisionForm", "TavoloDecisionForm"):
         form = form.naming(MEASURES)
+    if name == "IntakeForm":  # flows/intake.py: skills and languages from their lists
+        form = form.listing(**intake_lists())
     form = form.with_initial_data(description="Modulo di prova", **{field: rows})
     return create_v2_schema(form.__name__, model_base=form)
 
@@ -174,7 +186,7 @@ def _problems(name: str) -> list[tuple[str, str, str]]:
     bad = [(w, k, t) for w, k, t in _shown(schema) if _internal(w, k, t)]
     for row in _prefilled_rows(schema):  # what each row proposes is shown too
         shown = [(k, v) for k, vs in row.items() for v in (vs if isinstance(vs, list) else [vs]) if isinstance(v, str)]
-        bad += [("riga", k, v) for k, v in shown if raw_values(v) or v in FORM_CODES]
+        bad += [("riga", k, v) for k, v in shown if _raw(v) or v in FORM_CODES]
     return bad
 
 
@@ -424,7 +436,7 @@ def test_what_a_form_proposes_is_shown_in_words_and_accepted_as_it_is() -> None:
     assert rows[0]["availability"] == "tempo pieno" and rows[0]["recognition"] == "non necessario"
     answer = {"results": rows}
     assert _server_accepts(schema, answer) and answer_in_words(schema, answer) == answer
-    stored = [r.model_dump(mode="json") for r in IntakeForm.model_validate(answer).results]
+    stored = [r.model_dump(mode="json") for r in IntakeForm.listing(**intake_lists()).model_validate(answer).results]
     assert stored[1]["licence"] == "forklift" and stored[0]["availability"] == "full_time"
     tavolo = saved_schema("TavoloDecisionForm")["properties"]["decisions"]
     assert tavolo["title"] == "Decisioni del tavolo"

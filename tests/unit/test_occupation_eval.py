@@ -25,7 +25,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "job_titles_labelled.csv"
 #: the issue's targets are 0.88 / 0.92 / 0.02.
 STRICT_FLOOR = 0.88
 ACCEPTED_FLOOR = 0.90
-CONFIDENT_WRONG_CEILING = 0.03
+CONFIDENT_WRONG_CEILING = 0.02
 #: Saying "to confirm" to everything would make confident mistakes vanish: it must stay rare.
 TO_CONFIRM_CEILING = 0.20
 
@@ -57,7 +57,7 @@ def test_old_rows_without_alternatives_still_read(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def results() -> dict[tuple[str, str], Scores]:
-    return dict(evaluate(default_coder(), read_labelled(DATA)))
+    return {key: scores for key, scores in evaluate(default_coder(), read_labelled(DATA)).items()}
 
 
 @pytest.mark.parametrize("split", ["dev", "held-out"])

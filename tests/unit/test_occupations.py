@@ -204,7 +204,19 @@ def test_empty_and_script_separation(coder: OccupationCoder) -> None:
         ("ex ragioniera", "ragioniera"),  # a past job is still the job
         ("Former teacher", "teacher"),
         ("worked as an accountant for 10 years", "accountant"),
-        ("колишня вчителька", "вчителька"),
+        ("колишня вчителька", "вчитель"),  # feminine job nouns compared in the masculine form
+        ("operatrice", "operatore"),
+        ("professoressa", "professore"),
+        ("працівниця", "працівник"),
+        ("операторка", "оператор"),
+        ("друкарка", "друкарка"),  # a typist, not a woman printer: only regular feminine endings fold
+        ("ing. meccanico", "ingegnere meccanico"),  # professional abbreviations
+        ("Dott.ssa in economia", "dottore in economia"),
+        ("op. CNC", "operatore cnc"),
+        ("add. pulizie", "addetto pulizie"),
+        ("rag contabile", "rag contabile"),  # an ambiguous abbreviation only with its dot
+        ("обвальник м'яса", "обвальник мяса"),  # the Ukrainian apostrophe is inside the word
+        ("Parrucchiere/a uomo donna", "parrucchiere"),
         ("ho lavorato come muratore in Ucraina", "muratore"),
         ("Expert", "expert"),  # "ex" only as a word
     ],

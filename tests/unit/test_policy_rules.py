@@ -270,7 +270,8 @@ def test_training_gap_from_skills_and_italian_parts() -> None:
     licence = replace(TIG, vacancy_code="VAC-LIC", licence_required=Licence.C)
     (gap,) = training_gaps(WELDER, [TIG, far, licence], RULES)  # other occupation, missing licence: no course helps
     assert gap.vacancy_code == "VAC-0001-0002" and gap.italian_needed is Cefr.B1
-    assert "lettura disegno tecnico" in gap.missing_skills
+    # both requirements name entries of config/skills.yaml: compared by code, a MIG welder lacks TIG
+    assert gap.missing_codes == ("saldatura.tig", "meccanica.disegno-tecnico") and gap.missing_skills == ()
     ready = replace(WELDER, skills=("saldatura tig", "lettura disegno tecnico"), italian=Cefr.B1)
     assert training_gaps(ready, [TIG], RULES) == []  # nothing lacking: that is a match, not a course
 
@@ -291,9 +292,80 @@ def test_training_gap_from_skills_and_italian_parts() -> None:
     ],
 )
 def test_courses_for_gap(offer: TrainingOffer, proposed: bool) -> None:
-    gap = Gap("VAC-0001-0002", "7212", 1.0, ("saldatura tig", "lettura disegno tecnico"), Cefr.B1)
+    gap = Gap("VAC-0001-0002", "7212", 1.0, (), Cefr.B1, missing_codes=("saldatura.tig", "meccanica.disegno-tecnico"))
     found = courses_for_gap(gap, [offer], Cefr.A1, DAY, {"TRN-FULL": 0}, RULES)
     assert bool(found) is proposed
+
+
+# --- coded requirements by code, the rest by words ----------------------------------------------------
+
+DRIVER = ProfileFacts(
+    case_code="BG-2026-000002",
+    occupations=("8332",),
+    skills=("Carrello elevatore (muletto)", "Patente B"),  # profile_facts: the labels of the codes
+    italian=Cefr.B1,
+    skill_codes=("abilitazioni.carrello-elevatore", "patenti.b"),
+)
+DELIVERY = VacancyFacts(
+    vacancy_code="VAC-0002-0001",
+    occupation_code="8332",
+    skills=("carrellista", "patente C", "puntualità e precisione"),
+    italian_required=Cefr.A2,
+    skill_codes=("abilitazioni.carrello-elevatore", "patenti.c"),  # what the import coded
+)
+
+
+def test_a_coded_requirement_is_held_by_code_not_by_shared_words() -> None:
+    """A C licence asked as "patente C" shares every long word with "Patente B" (the word rule called
+    it covered), and "carrellista" none with the forklift the person holds (it called it missing)."""
+    (gap,) = training_gaps(DRIVER, [DELIVERY], RULES)
+    assert gap.missing_codes == ("patenti.c",)
+    assert gap.missing_skills == ("puntualità e precisione",)  # names nothing of the list: by words
+    assert gap.italian_needed is None
+    covered = replace(DRIVER, skills=(*DRIVER.skills, "Precisione, puntualità"))
+    (gap,) = training_gaps(covered, [DELIVERY], RULES)
+    assert gap.missing_skills == ()  # the uncoded requirement, met word by word
+    truck = replace(DRIVER, skills=("Patente CE",), skill_codes=())  # a profile known by its words only
+    (gap,) = training_gaps(truck, [DELIVERY], RULES)
+    assert gap.missing_codes == ("abilitazioni.carrello-elevatore",)  # CE covers C; no forklift
+
+
+@pytest.mark.parametrize(
+    ("taught", "proposed"),
+    [
+        (["patente camion", "carrelli elevatori semoventi"], True),  # other words, the same entries
+        (["Patente CE", "muletto", "sicurezza"], True),  # CE covers C
+        (["patente B", "muletto"], False),  # "patente" alone is not a C licence
+        (["patente C"], False),  # the forklift is not taught
+    ],
+)
+def test_a_course_covers_coded_requirements_by_code(taught: list[str], proposed: bool) -> None:
+    gap = Gap("VAC-0002-0001", "8332", 1.0, missing_codes=("patenti.c", "abilitazioni.carrello-elevatore"))
+    offer = _offer("TRN-GUIDA", occupation_codes=["8332"], skills=taught, italian_target=None)
+    assert bool(courses_for_gap(gap, [offer], Cefr.B1, DAY, {}, RULES)) is proposed
+
+
+def test_the_course_proposal_names_what_is_missing_in_italian() -> None:
+    from tasks.policy.training import training_verdict
+
+    gap = Gap("VAC-0002-0001", "8332", 1.0, ("puntualità e precisione",), missing_codes=("patenti.c",))
+    verdict = training_verdict(BASE, DAY, RULES, _offer("TRN-GUIDA"), gap)
+    assert "competenze mancanti: Patente C, puntualità e precisione" in verdict.checks[0].reason
+
+
+def test_a_training_gap_keeps_the_configured_maximum_distance() -> None:
+    """config/routing.yaml says 40 km: a position 44.5 km away is out of reach, not a gap to train
+    for, though the scoring's own default (50 km) would keep it."""
+    from config.data import load_routing, municipality_coords
+    from tasks.matching.scoring import DEFAULT_MAX_KM, haversine_km
+
+    colere, bergamo = municipality_coords("Colere"), municipality_coords("Bergamo")
+    assert colere is not None and bergamo is not None
+    assert load_routing().matching.max_distance_km < haversine_km(*colere, *bergamo) < DEFAULT_MAX_KM
+    person = replace(WELDER, lat=colere[0], lon=colere[1], mobility_km=100)
+    there = replace(TIG, lat=bergamo[0], lon=bergamo[1])
+    assert training_gaps(person, [there], RULES) == []
+    assert [g.vacancy_code for g in training_gaps(person, [there], RULES, max_km=DEFAULT_MAX_KM)] == [TIG.vacancy_code]
 
 
 # --- training offers ingestion ------------------------------------------------------------------------
@@ -321,16 +393,18 @@ def test_training_file_keeps_good_rows_and_reports_each_bad_cell(session: Sessio
                 "FORM-OROBICA;Magazzino;;carrello;80;10;01/07/2026;;NO;;NO;NO",
                 "COMP-GOMMA-ISOLA;Stampaggio;7223;;40;5;01/07/2026;;NO;;NO;NO",
                 "FORM-OROBICA;Cucina;9999;;quaranta;5;31/02/2026;;forse;VAC-9;NO;NO",
+                "FORM-OROBICA;Addetto alle vendite;;;60;8;01/07/2026;;NO;;NO;NO",
             ]
         ),
         encoding="utf-8",
     )
     import_id, counts = ingest_training_file(session, path, "FORM-OROBICA")
     session.commit()
-    assert counts == {"accepted": 2, "rejected": 2}
+    assert counts == {"accepted": 3, "rejected": 2}
     offers = {o.title: o for o in session.exec(select(TrainingOffer)).all()}
     assert offers["Saldatura TIG"].vacancy_code == "VAC-0001-0002" and offers["Saldatura TIG"].allowance
-    assert offers["Magazzino"].occupation_codes  # coded from the title
+    assert offers["Addetto alle vendite"].occupation_codes == ["5223"]  # coded from the title, sure
+    assert offers["Magazzino"].occupation_codes == []  # the stock clerk or the warehouse manager? not guessed
     errors = {
         r.row_number: r.errors for r in session.exec(select(ImportRow).where(ImportRow.import_file_id == import_id))
     }

@@ -250,3 +250,104 @@ def test_the_cli_lists_the_queue_and_assigns_a_company(
         assert (vacancy.status, vacancy.company_code) == (VacancyStatus.OPEN, "COMP-OFFICINE-VALSERIANA")
     assert main(["assign-company", codes[1], "--company", "COMP-GOMMA-ISOLA", "--actor", "coord"]) == 2
     assert "non è in attesa di un'azienda" in capsys.readouterr().err
+
+
+# --- matching with the configured rules (issues 18 and 21) ------------------------------------------
+
+_WELDERS = "Azienda;Mansione;Sede;Livello di italiano\r\nCOMP-OFFICINE-VALSERIANA;Saldatore;Bergamo;A2\r\n"
+
+
+def _ranked_cases(session: Session, vacancy_code: str) -> list[tuple[int, float]]:
+    rows = session.exec(
+        select(Match.case_id, Match.score)
+        .join(Vacancy, col(Vacancy.id) == col(Match.vacancy_id))
+        .where(Vacancy.code == vacancy_code)
+        .order_by(col(Match.rank))
+    ).all()
+    return [(case_id, score) for case_id, score in rows]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_matching_keeps_the_configured_maximum_distance(session: Session, tmp_path: Path) -> None:
+    """config/routing.yaml says 40 km: a person 44.5 km away (Colere, from Bergamo) who would travel
+    100 km is not proposed, though the scoring's own default (50 km) would take her."""
+    from config.data import load_routing, municipality_coords
+    from tasks.matching.scoring import DEFAULT_MAX_KM, haversine_km
+
+    seed_partners(session)
+    near = make_case(session, state=State.PROFILE_READY, profile={"area": "Bergamo", "italian": Cefr.B1})
+    far = make_case(
+        session, state=State.PROFILE_READY, profile={"area": "Colere", "italian": Cefr.B1, "mobility_km": 100}
+    )
+    import_id, _ = ingest_vacancy_file(session, _write(tmp_path, "saldatori.csv", _WELDERS), "CONFINDUSTRIA-BG")
+    session.commit()
+    assert import_id is not None
+    colere, bergamo = municipality_coords("Colere"), municipality_coords("Bergamo")
+    assert colere is not None and bergamo is not None
+    distance = haversine_km(*colere, *bergamo)
+    assert load_routing().matching.max_distance_km < distance < DEFAULT_MAX_KM
+    result = match_vacancies(session, import_id, today=clock.today())
+    session.commit()
+    assert (result["vacancies"], result["matches"], result["pool"]) == (1, 1, 2)
+    matched = set(session.exec(select(Match.case_id)).all())
+    assert matched == {near.id} and far.id not in matched
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_matching_ranks_every_new_vacancy_at_once_with_the_configured_weights(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Weights tuned in config/routing.yaml decide the ranking and the stored score: with distance
+    weighing most, the related welder next door passes the same-trade welder 25 km away. The
+    file's open vacancies are ranked in one call, and a rerun ranks none again."""
+    import config.data
+    import tasks.vacancies as stage
+    from models.cases import Profile
+    from tasks.matching.facts import profile_facts, vacancy_facts
+    from tasks.matching.scoring import MatchWeights, score_pair, top_k_all_vacancies
+
+    rules = config.data.load_routing()
+    tuned = {
+        "occupation": 0.10,
+        "skills": 0.05,
+        "language": 0.05,
+        "licence": 0.05,
+        "distance": 0.70,
+        "availability": 0.05,
+    }
+    matching = rules.matching.model_copy(update={"weights": rules.matching.weights.model_copy(update=tuned)})
+    monkeypatch.setattr(config.data, "load_routing", lambda path=None: rules.model_copy(update={"matching": matching}))
+    calls: list[tuple[list[str], MatchWeights, float, int]] = []
+
+    def spy(vacancies, profiles, k, weights, max_km):  # type: ignore[no-untyped-def]
+        calls.append(([v.vacancy_code for v in vacancies], weights, max_km, k))
+        return top_k_all_vacancies(vacancies, profiles, k, weights, max_km)
+
+    monkeypatch.setattr(stage, "top_k_all_vacancies", spy, raising=False)
+    seed_partners(session)
+    same_trade = make_case(
+        session, state=State.PROFILE_READY, profile={"area": "Calcio", "italian": Cefr.B1, "mobility_km": 50}
+    )
+    related = make_case(
+        session, state=State.PROFILE_READY, profile={"area": "Bergamo", "italian": Cefr.B1, "occupations": ["7213"]}
+    )
+    text = _WELDERS + "COMP-OFFICINE-VALSERIANA;Saldatore TIG;Bergamo;A2\r\n"
+    import_id, _ = ingest_vacancy_file(session, _write(tmp_path, "saldatori.csv", text), "CONFINDUSTRIA-BG")
+    session.commit()
+    assert import_id is not None
+    assert match_vacancies(session, import_id, today=clock.today())["matches"] == 4
+    session.commit()
+    weights = MatchWeights(**tuned)
+    codes = sorted(session.exec(select(Vacancy.code)).all())
+    for code in codes:
+        ranked = _ranked_cases(session, code)
+        assert [c for c, _ in ranked] == [related.id, same_trade.id]
+        vacancy = session.exec(select(Vacancy).where(Vacancy.code == code)).one()
+        for case, (_, stored) in zip((related, same_trade), ranked, strict=True):
+            profile = session.exec(select(Profile).where(Profile.case_id == case.id)).one()
+            expected = score_pair(profile_facts(case, profile), vacancy_facts(vacancy), weights, 40.0)
+            assert stored == expected.score
+            assert stored != score_pair(profile_facts(case, profile), vacancy_facts(vacancy)).score  # not the defaults
+    assert calls == [(codes, weights, 40.0, 10)]  # one ranking for the whole file, the configured rules
+    again = match_vacancies(session, import_id, today=clock.today())
+    assert (again["vacancies"], again["matches"], again["pool"]) == (2, 0, 2) and len(calls) == 1

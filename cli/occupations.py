@@ -46,7 +46,8 @@ def cmd_occupations(args: argparse.Namespace) -> int:
 
 
 def code_texts(texts: list[str]) -> list[dict[str, Any]]:
-    """``[{"text", "candidates": [{"code", "label", "score"}], "to_confirm"}]``, one per text, in order."""
+    """``[{"text", "candidates": [{"code", "label", "score"}], "to_confirm", "doubt"}]``, one per text,
+    in order; ``doubt`` says in Italian why the coder is unsure ("" when sure)."""
     from tasks.matching.occupations import default_coder
 
     coder = default_coder()
@@ -57,6 +58,7 @@ def code_texts(texts: list[str]) -> list[dict[str, Any]]:
                 {"code": code, "label": coder.label(code, "it"), "score": score} for code, score in coding.candidates
             ],
             "to_confirm": coding.to_confirm,
+            "doubt": coding.doubt,
         }
         for text, coding in zip(texts, coder.suggest_many(texts), strict=True)
     ]
@@ -90,6 +92,8 @@ def _table(result: list[dict[str, Any]]) -> None:
             verdict = "nessuna proposta"
         elif item["to_confirm"]:
             verdict = "da confermare: scegliere tra le proposte"
+            if item["doubt"]:
+                verdict += f" ({item['doubt']})"
             unsure += 1
         else:
             verdict = "proposta sicura"

@@ -49,6 +49,8 @@ class Vacancy(SQLModel, table=True):
     status: VacancyStatus = Field(default=VacancyStatus.OPEN, sa_column=enum_column(VacancyStatus, index=True))
     title: str
     occupation_code: str | None = Field(default=None, index=True)
+    #: The coder's confidence in ``occupation_code`` (below the coder's CONFIRM_BELOW: to be confirmed
+    #: by a person, tasks/matching/occupations.py), not the raw similarity of the title.
     occupation_score: float | None = None
     skills: list[str] = Field(default_factory=list, sa_column=json_column())
     #: The requirements coded to config/skills.yaml (tasks/matching/skills.py), what matching compares.

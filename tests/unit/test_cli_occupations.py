@@ -49,6 +49,7 @@ def test_file_answers_line_by_line_and_flags_unsure_titles(tmp_path: Path) -> No
     assert result[0]["candidates"][0]["code"] == "7112" and not result[0]["to_confirm"]
     assert result[1]["candidates"] == [] and result[1]["to_confirm"]
     assert result[2]["to_confirm"]  # "operatore" of what? the operator chooses
+    assert result[2]["doubt"] and result[0]["doubt"] == ""  # why, in Italian, only when unsure
 
 
 def test_table_is_italian_and_says_what_to_confirm(tmp_path: Path) -> None:
@@ -56,7 +57,7 @@ def test_table_is_italian_and_says_what_to_confirm(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "«infermiera» — proposta sicura" in stdout
     assert re.search(r"1\. 2221  Infermieri\s+punteggio", stdout)
-    assert "«addetto» — da confermare: scegliere tra le proposte" in stdout
+    assert "«addetto» — da confermare: scegliere tra le proposte (" in stdout  # with the reason
     assert "(2 mansioni, 1 da confermare)" in stdout
 
 

@@ -40,6 +40,21 @@ SEED = 2026
 DEFAULT_START = date(2026, 9, 7)
 
 
+#: The temporary server's recorders, batched. Each task run's state changes arrive as events that
+#: the server writes to its SQLite database, by default one write per task-run event and one per
+#: 20 other events: thousands of small write transactions a quarter, each of which may hold the
+#: lock just when the next flow run is created; the server then answers "database is locked"
+#: (503) and the client waits 2 seconds before trying again (29 times in 5 simulated weeks,
+#: measured). Written in batches every 15 seconds, the server keeps the same records in a few
+#: writes (nothing in the simulation reads them back).
+SERVER_BATCHES = {
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "1000",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "15",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "1000",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "15",
+}
+
+
 def _say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -151,6 +166,8 @@ class Quarter:
         if day.weekday() == 4:
             self.hires(day)
         self.policy(day)
+        if day.weekday() == 1:
+            self.registers(day)
         if day.weekday() == 1 and day.day <= 7:
             self.tavolo(day)
         if day.weekday() == 4:
@@ -266,6 +283,16 @@ class Quarter:
             raise RuntimeError("scelte delle politiche attive non valide")
         _db(record_decisions, rows, as_of=day)
 
+    def registers(self, day: date) -> None:
+        """Tuesday: each accredited operator sends its register of the week (starts, hours,
+        completions, drops, internships, hires); the policy-progress stage records each file."""
+        from flows.policy import policy_progress
+
+        folder = self.inbox / "registri"
+        folder.mkdir(parents=True, exist_ok=True)
+        for sender, path in sorted(_db(self.actors.progress_registers, folder, day).items()):
+            self.run(policy_progress, file_path=str(path), sender_code=sender)
+
     def closures(self) -> None:
         """Friday: the offices close cases with a typed reason (the close-cases form's step)."""
         from tasks.mail.closure_notice import close_and_tell
@@ -277,15 +304,20 @@ class Quarter:
             _db(close_and_tell, rows, actor=ACTOR)
 
     def tavolo(self, day: date) -> None:
-        """The monthly table (first Tuesday): a measure to who has one, another path otherwise."""
+        """The monthly table (first Tuesday): a measure to who has one; for a case in active
+        policy with none, its profile back to the companies (with the consent) or the closure;
+        the Italian courses without progress are discussed again next month."""
         from models.forms import TavoloDecisionKind
         from tasks.policy.tavolo import open_meeting, record_tavolo_decisions, tavolo_initial, validate_tavolo
 
         _db(open_meeting, held_on=day)
         rows = _db(tavolo_initial, held_on=day)
+        shareable = _db(_shareable_policy_cases, [r["case_code"] for r in rows if not r["measure"]])
         for row in rows:
             if row["measure"]:
                 row["decision"] = TavoloDecisionKind.ASSIGN.value
+            elif row["case_code"] in shareable:
+                row["decision"] = shareable[row["case_code"]].value
         if not rows:
             return
         problems = _db(validate_tavolo, rows, held_on=day)
@@ -294,9 +326,47 @@ class Quarter:
         _db(record_tavolo_decisions, rows, held_on=day)
 
 
+def _shareable_policy_cases(session: Any, codes: list[str]) -> dict[str, Any]:
+    """The table's decision for POLICY cases without a measure: back to the companies when the
+    person consents to sharing the profile, otherwise closed."""
+    from sqlmodel import col, select
+
+    from models.cases import Case
+    from models.enums import ConsentPurpose, State
+    from models.forms import TavoloDecisionKind
+    from tasks.core.consent import consenting_persons
+
+    cases = session.exec(select(Case).where(col(Case.code).in_(codes), Case.state == State.POLICY)).all()
+    yes = consenting_persons(session, (c.person_key for c in cases), ConsentPurpose.PROFILE_TO_CONFINDUSTRIA)
+    return {c.code: TavoloDecisionKind.BACK_TO_POOL if c.person_key in yes else TavoloDecisionKind.CLOSE for c in cases}
+
+
+@contextmanager
+def _in_process_runs() -> Iterator[None]:
+    """Flow runs as the simulation makes them, in this process one after the other: without
+    the liveness heartbeat (a thread per run that Prefect joins at the run's end, up to a
+    second each, ~360 times a quarter: the crash detection it feeds watches workers, and
+    there is none here), and without their INFO lines, which would drown the table."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    logger = logging.getLogger("prefect")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def simulate(weeks: int, *, start: date = DEFAULT_START, seed: int = SEED, rates: Rates | None = None) -> Simulation:
     """Run ``weeks`` weeks from ``start`` (a Monday) against the configured database and Prefect
     API; returns the weekly rows and the monthly reports' highlights."""
+    with _in_process_runs():
+        return _simulate(weeks, start=start, seed=seed, rates=rates or Rates())
+
+
+def _simulate(weeks: int, *, start: date, seed: int, rates: Rates) -> Simulation:
     from demo.synthetic.dataset import build_demo_dataset
     from flows.reports import monthly_report
     from tasks.core.partners import sync_organisations
@@ -308,8 +378,6 @@ def simulate(weeks: int, *, start: date = DEFAULT_START, seed: int = SEED, rates
     if start.weekday() != 0:
         raise ValueError("la simulazione parte di lunedì")
     began = wall.monotonic()
-    logging.getLogger("prefect").setLevel(logging.WARNING)  # ~300 runs: their INFO lines drown the table
-    rates = rates or Rates()
     from config.settings import get_settings
 
     base = get_settings().var_dir
@@ -318,7 +386,7 @@ def simulate(weeks: int, *, start: date = DEFAULT_START, seed: int = SEED, rates
     with _at(start, 7):
         migrate()
         _db(sync_organisations)
-        n_people = int(weeks * rates.referrals * 1.4) + 20
+        n_people = int(weeks * rates.referrals * 1.2) + 20  # the weekly draws stay well below (σ 15%)
         dataset = build_demo_dataset(base / "seed", seed=seed, n_people=n_people)
     dataset.reference_date = start
     actors = Actors(dataset=dataset, inbox=inbox, rates=rates, rng=random.Random(seed))
@@ -388,6 +456,8 @@ def run_cli(weeks: int, *, start: date = DEFAULT_START, referrals: int = Rates.r
     var.mkdir(parents=True)
     os.environ["INCONTRO_VAR_DIR"] = str(var)
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    for key, value in SERVER_BATCHES.items():
+        os.environ.setdefault(key, value)
     with MailSink(var / "mail") as sink:
         os.environ["INCONTRO_SMTP_PORT"] = str(sink.port)
         get_settings.cache_clear()

@@ -55,6 +55,15 @@ class Rates:
     closed_weekly: float = 0.01  # open cases closed in a week (moved away, found work alone...)
     hired: float = 0.5  # share of interviews ending in a hire
     interview_days: int = 7  # business days from "colloquio" to the outcome
+    # the accredited operators' registers (tasks/policy/progress.py), sent weekly
+    measure_start_days: tuple[int, int] = (3, 12)  # business days from the choice to the start
+    measure_no_start: float = 0.08  # chosen, never started: "ritirato" before the start
+    measure_dropped: float = 0.15  # started, then left midway
+    measure_hired_early: float = 0.1  # hired while the measure runs
+    hired_after: float = 0.35  # after completing it: hired within two months
+    internship_after: float = 0.2  # ... or an internship first
+    internship_hired: float = 0.6
+    attendance_hours_week: int = 6  # hours a week of orientation, coaching or training
 
 
 @dataclass
@@ -71,10 +80,16 @@ class Actors:
     course_end: dict[str, date] = field(default_factory=dict)  # case code → when the CPIA reports
     consent_answer: dict[str, tuple[date, bool]] = field(default_factory=dict)  # case code → (day, yes)
     answered_interests: int = 0  # interest rows whose consent question was asked
+    #: (measure id, its status) → what its operator will write next and when (None: nothing)
+    measure_plan: dict[tuple[int, str], tuple[date, str] | None] = field(default_factory=dict)
+    companies: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        orgs = load_organisations()
         if not self.referrers:
-            self.referrers = [str(o["code"]) for o in load_organisations() if o.get("kind") in REFERRER_KINDS]
+            self.referrers = [str(o["code"]) for o in orgs if o.get("kind") in REFERRER_KINDS]
+        if not self.companies:
+            self.companies = [str(o["code"]) for o in orgs if o.get("kind") == "company"]
 
     # ------------------------------------------------------------------------- arrivals
 
@@ -293,6 +308,108 @@ class Actors:
             writer.writerow(["Codice pratica", "Esito", "Azienda", "Tipo contratto", "Data inizio", "Durata giorni"])
             writer.writerows(lines)
         return path
+
+    # ------------------------------------------------------------------------- policy operators
+
+    def progress_registers(self, session: Session, folder: Path, today: date) -> dict[str, Path]:
+        """Each accredited operator's weekly register (tasks/policy/progress.py): the measures it
+        started, the hours attended, those completed, dropped, turned into an internship or a
+        hire since last week, on the day each happened. Returns the files by sender."""
+        from models.policy import OPEN_MEASURE, PolicyMeasure, TrainingOffer
+
+        course_hours = {o.id: o.hours for o in session.exec(select(TrainingOffer)).all()}
+        rows = session.exec(
+            select(PolicyMeasure, Case.code)
+            .join(Case, col(Case.id) == col(PolicyMeasure.case_id))
+            .where(
+                col(PolicyMeasure.status).in_(OPEN_MEASURE),
+                Case.state == State.POLICY,
+                col(PolicyMeasure.provider_code).is_not(None),
+            )
+            .order_by(col(PolicyMeasure.id))
+        ).all()
+        lines: dict[str, list[list[str]]] = {}
+        for measure, code in rows:
+            key = (measure.id or 0, measure.status.value)
+            if key not in self.measure_plan:
+                self.measure_plan[key] = self._next_register_event(measure)
+            planned = self.measure_plan[key]
+            line = None
+            course = course_hours.get(measure.training_offer_id)
+            if planned is not None and planned[0] <= today:
+                line = self._register_line(measure, code, *planned, course_hours=course)
+            elif measure.status.value == "started" and measure.started_on is not None:
+                weeks = (today - measure.started_on).days // 7
+                hours = weeks * self.rates.attendance_hours_week
+                hours = min(hours, course) if course is not None else hours
+                if hours > measure.hours_attended:  # attendance so far
+                    line = [code, _written(measure.code), "frequenza", f"{today:%d/%m/%Y}", str(hours), "", "", ""]
+            if line is not None:
+                lines.setdefault(measure.provider_code or "", []).append(line)
+        out = {}
+        for sender, body in lines.items():
+            path = folder / f"registro-{sender.lower()}-{today:%Y%m%d}.csv"
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, delimiter=";")
+                writer.writerow(
+                    [
+                        "Codice pratica",
+                        "Codice misura",
+                        "Evento",
+                        "Data",
+                        "Ore frequentate",
+                        "Azienda",
+                        "Tipo contratto",
+                        "Durata giorni",
+                    ]
+                )
+                writer.writerows(body)
+            out[sender] = path
+        return out
+
+    def _next_register_event(self, measure: Any) -> tuple[date, str] | None:
+        """What happens next to a measure, drawn once per status: the start (or a no-show), then
+        a drop, an early hire or the completion, then a hire or an internship, or nothing."""
+        r, rng, rates = self.rng.random(), self.rng, self.rates
+        status = measure.status.value
+        if status == "chosen":
+            decided = clock.in_rome(measure.decided_at).date() if measure.decided_at else clock.today()
+            start = add_business_days(decided, rng.randint(*rates.measure_start_days))
+            return start, "ritirato" if r < rates.measure_no_start else "avviato"
+        if status == "started" and measure.started_on and measure.expected_end:
+            span = max(1, (measure.expected_end - measure.started_on).days)
+            midway = measure.started_on + timedelta(days=rng.randint(1, span))
+            if r < rates.measure_dropped:
+                return midway, "ritirato"
+            if r < rates.measure_dropped + rates.measure_hired_early:
+                return midway, "assunto"
+            return measure.expected_end, "completato"
+        if status == "completed" and measure.completed_on:
+            if r < rates.hired_after:
+                return measure.completed_on + timedelta(days=rng.randint(5, 60)), "assunto"
+            if r < rates.hired_after + rates.internship_after:
+                return measure.completed_on + timedelta(days=rng.randint(5, 25)), "tirocinio"
+            return None  # no news: the operator's step runs out when a hire would no longer count
+        if status == "internship" and measure.internship_on and r < rates.internship_hired:
+            return measure.internship_on + timedelta(days=rng.randint(40, 90)), "assunto"
+        return None
+
+    def _register_line(self, measure: Any, code: str, day: date, event: str, *, course_hours: int | None) -> list[str]:
+        hours = company = contract = length = ""
+        if event == "completato" and course_hours is not None:  # a course: most of its hours attended
+            hours = str(max(measure.hours_attended, round(course_hours * 0.9)))
+        if event == "assunto":
+            company = self.rng.choice(self.companies)
+            contract = self.rng.choice(["tempo determinato", "tempo indeterminato"])
+            length = str(self.rng.choice([180, 365])) if contract == "tempo determinato" else ""
+        return [code, _written(measure.code), event, f"{day:%d/%m/%Y}", hours, company, contract, length]
+
+
+def _written(code: str) -> str:
+    """The measure as the operator writes it in its register (GOL, Garanzia Giovani, the code)."""
+    from tasks.policy.register import register_code
+
+    return register_code(code)
 
 
 def _course(code: str, outcome: str, level: str) -> dict[str, Any]:

@@ -8,11 +8,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from config.next_steps import COORDINATORS, load_next_steps
 from models.cases import Case
 from models.enums import OrgKind, OutcomeKind, State
 from models.exchange import Outcome
 from models.people import Organisation
-from models.policy import MeasureKind, MeasureStatus, PolicyMeasure, TrainingOffer
+from models.policy import OPEN_MEASURE, MeasureKind, MeasureStatus, PolicyMeasure, TrainingOffer
+from tasks.core.calendar import add_business_days
+from tasks.core.next_steps import set_step
 from tasks.core.transitions import transition
 from tasks.files.imports import RowRejected, import_rows, start_import
 from tasks.files.rows import safe_value
@@ -88,7 +91,12 @@ def _progress_target(session: Session, raw: dict[str, Any]) -> tuple[Case, Polic
             col(PolicyMeasure.status).not_in([MeasureStatus.PROPOSED, MeasureStatus.NOT_CHOSEN]),
         )
     ).all()
-    measure = next((m for m in measures if wanted and _same_measure(wanted, m.code)), None)
+    # the same measure may come back after a drop: the register speaks of the running one
+    named = sorted(
+        (m for m in measures if wanted and _same_measure(wanted, m.code)),
+        key=lambda m: (m.status in OPEN_MEASURE, m.id or 0),
+    )
+    measure = named[-1] if named else None
     if measure is None:
         active = ", ".join(register_code(m.code) for m in measures) or "nessuna"
         raise RowRejected(
@@ -168,9 +176,40 @@ def _apply_progress(
         measure.internship_on = day
     measure.status = target
     session.add(measure)
+    _advance_step(case, measure, rules)
+    session.add(case)
     kind = {"started": "enrolled"}.get(target.value, target.value)
     add_event(session, case, kind, day, measure=measure, detail=detail, flow_run_id=flow_run_id)
     return kind
+
+
+def _advance_step(case: Case, measure: PolicyMeasure, rules: PolicyRules) -> None:
+    """The case's next step once its measure moved (docs/ARCHITECTURE.md#data): the operator
+    follows the running measure until its expected end, then reports a hire or an internship
+    while a hire still counts for the measure, then the internship's outcome; a dropped
+    measure sends the case back to its CPI to choose another with the person (the policy
+    stage proposes again). The operator without a code (none had room) is the coordinators."""
+    if case.state is not State.POLICY:  # closed meanwhile: a closed case has no next step
+        return
+    operator = measure.provider_code or COORDINATORS
+    if measure.status is MeasureStatus.STARTED:
+        assert measure.expected_end is not None
+        set_step(case, "measure_running", due=add_business_days(measure.expected_end, 0), owner=operator)
+    elif measure.status is MeasureStatus.COMPLETED:
+        assert measure.started_on is not None and measure.completed_on is not None
+        window_end = measure.started_on + timedelta(days=rules.outcome_window_days)
+        soonest = add_business_days(measure.completed_on, _step_days("measure_outcome"))
+        set_step(case, "measure_outcome", due=max(add_business_days(window_end, 0), soonest), owner=operator)
+    elif measure.status is MeasureStatus.INTERNSHIP:
+        assert measure.internship_on is not None
+        due = add_business_days(measure.internship_on, _step_days("internship_outcome"))
+        set_step(case, "internship_outcome", due=due, owner=operator)
+    elif measure.status is MeasureStatus.DROPPED:
+        set_step(case, "choose_measure")  # the CPI's step, due from the day it learns of it
+
+
+def _step_days(code: str) -> int:
+    return load_next_steps().steps[code].days
 
 
 def _same_measure(written: str, code: str) -> bool:

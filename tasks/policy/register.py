@@ -32,6 +32,8 @@ from tasks.runtime.events import EventSpec, queue_event
 from tasks.runtime.progress import Progress
 
 ACTOR = "flow:policy"
+#: The step of a POLICY case left to the coordination table (config/next_steps.yaml).
+POLICY_TAVOLO = "policy_tavolo"
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,9 +165,18 @@ def propose_measures(
             detail=",".join(v.code for v in verdicts)[:200] or "nessuna misura ammissibile",
             flow_run_id=flow_run_id,
         )
+        if not verdicts and case.next_step != POLICY_TAVOLO:  # nothing for the CPI to choose from
+            _to_tavolo(session, case, as_of)
         out[case.code] = [v.code for v in verdicts]
     progress.finish()
     return out
+
+
+def _to_tavolo(session: Session, case: Case, day: date) -> None:
+    """The case waits for the monthly coordination table (its agenda lists POLICY cases
+    without a running measure): the coordinators' step, due about a month on."""
+    set_step(case, POLICY_TAVOLO, today=day, owner=COORDINATORS)
+    session.add(case)
 
 
 def _area(session: Session, case: Case) -> str | None:
@@ -405,6 +416,7 @@ def record_decisions(
         measure = next((m for m in measures if m.code == choice), None)
         if measure is None:
             add_event(session, case, "deferred", as_of, detail="al tavolo", flow_run_id=flow_run_id)
+            _to_tavolo(session, case, as_of)
             counts["deferred"] += 1
             continue
         counts["chosen"] += 1

@@ -418,8 +418,9 @@ def record_tavolo_decisions(
         elif decision is TavoloDecisionKind.NEW_COURSE:  # the literacy flow asks the CPIA again
             set_step(case, "request_enrolment", today=held_on)
             session.add(case)
-        elif decision is TavoloDecisionKind.DEFER and case.next_step == LITERACY_TAVOLO:  # due at the next meeting
-            set_step(case, LITERACY_TAVOLO, today=held_on, owner=COORDINATORS)
+        elif decision is TavoloDecisionKind.DEFER and case.next_step and case.owner == COORDINATORS:
+            # the table's own step (literacy, policy path …) is due again at its next meeting
+            set_step(case, case.next_step, today=held_on, owner=COORDINATORS)
             session.add(case)
         elif decision is TavoloDecisionKind.PROFILE:
             transition(

@@ -19,6 +19,7 @@ from tasks.core.next_steps import stuck_cases
 from tasks.policy.progress import record_progress_file
 from tasks.policy.register import POLICY_TAVOLO, choose_measure, propose_measures, record_decisions
 from tasks.policy.rules import load_policies
+from tasks.policy.tavolo import open_meeting, record_tavolo_decisions
 from tests.factories import make_case, seed_partners
 
 TODAY = "2026-10-05 10:00 +02:00"
@@ -192,3 +193,24 @@ def test_the_simulated_operators_send_registers_the_import_accepts(session: Sess
     assert record_progress_file(session, files["OPL-VALLI"], "OPL-VALLI") == {"completed": 1}
     session.commit()
     assert _step(session, case)[0] == "measure_outcome"
+
+
+def test_a_case_the_table_defers_is_due_at_its_next_meeting_not_overdue(session: Session) -> None:
+    """The coordination table postpones a policy path: the coordinators' step is due again after
+    the meeting, not left with the due date that has just passed."""
+    seed_partners(session)
+    case = make_case(session, state=State.POLICY, office="CPI-BG", profile={"area": "Bergamo"})
+    propose_measures(session, as_of=date(2026, 10, 5), case_codes=[case.code])
+    record_decisions(session, [{"case_code": case.code, "choice": ""}], as_of=date(2026, 10, 5))
+    session.commit()
+    held_on = add_business_days(date(2026, 10, 5), 25)  # the meeting comes after the step's due date
+    assert _step(session, case)[2] < held_on
+    with time_machine.travel(f"{held_on.isoformat()} 10:00 +01:00", tick=False):
+        open_meeting(session, held_on=held_on)
+        session.commit()
+        record_tavolo_decisions(
+            session, [{"case_code": case.code, "decision": "defer", "measure": ""}], held_on=held_on
+        )
+        session.commit()
+        assert stuck_cases(session) == []
+    assert _step(session, case) == (POLICY_TAVOLO, COORDINATORS, add_business_days(held_on, 20))

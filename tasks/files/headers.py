@@ -44,11 +44,15 @@ TYPO_MIN_LENGTH = 5
 _HINT = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _WORD = re.compile(r"[^\W_]+\.?")
 _EMAIL = re.compile(r"\be\s*-?\s*mail\b")
+_NOT_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
 
 
 def fold_header(text: Any) -> str:
     """Header comparison key: accents, case, punctuation and spacing do not matter."""
-    text = unicodedata.normalize("NFKD", str(text))
+    text = str(text)
+    if text.isascii():  # the same key without the Unicode passes (the importer folds a cell per row)
+        return " ".join(_NOT_ALNUM_ASCII.sub(" ", text.lower()).split())
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = "".join(c if c.isalnum() else " " for c in text)
     return " ".join(text.split())

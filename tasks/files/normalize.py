@@ -169,11 +169,13 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=32_768)
 def normalize_name(text: str | None) -> str:
     """Readable normalised spelling: casefold, Cyrillic → Latin, no accents, single spaces.
 
     Cyrillic is transliterated *before* accents are stripped because NFKD would turn "й" into
     "и" + breve and "ї" into "і" + diaeresis, losing letters the table distinguishes.
+    Cached: a partner file repeats its names, towns and citizenships (a bounded cache).
     """
     if not text:
         return ""
@@ -314,11 +316,45 @@ def normalize_email(text: str | None) -> str | None:
     """
     if not text or not text.strip():
         return None
+    text = text.strip()
+    local, at, domain = text.partition("@")
+    if at and _EMAIL_LOCAL.match(local) and _EMAIL_DOMAIN.match(domain):
+        # The common address: a plain dot-atom before the one @-sign, letters, digits, dots and
+        # hyphens after it. email_validator leaves such a local part as it is, so only the domain
+        # needs its checks, and partners' files repeat a few domains: each is validated once
+        # (``_email_domain``), the same library call on the same domain.
+        checked = _email_domain(domain)
+        if checked is None:
+            return None
+        shown, ascii_domain = checked
+        forms = (text, f"{local}@{shown}", f"{local}@{ascii_domain}")  # the library's length checks
+        if any(len(form.encode()) > _EMAIL_MAX_LENGTH for form in forms):
+            return None
+        return f"{local}@{shown}".lower()
     try:
-        result = validate_email(text.strip(), check_deliverability=False)
+        result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
         return None
     return result.normalized.lower()
+
+
+#: email_validator's unquoted local part (``DOT_ATOM_TEXT`` of its ``rfc_constants``), ASCII only.
+_ATEXT = r"a-zA-Z0-9_!#\$%&'\*\+\-/=\?\^`\{\|\}~"
+_EMAIL_LOCAL = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*\Z")
+#: A domain of ASCII letters, digits, dots and hyphens (no IP literal, no Unicode, no second @).
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9.\-]+\Z")
+_EMAIL_MAX_LENGTH = 254  # RFC 3696 errata 1690, as email_validator checks it
+
+
+@lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> tuple[str, str] | None:
+    """The domain as email_validator normalises it (shown and IDNA ASCII forms), or None when the
+    library refuses it: checked on a one-letter mailbox, which no domain rule looks at."""
+    try:
+        result = validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.domain, result.ascii_domain
 
 
 _CF_STRIP_RE = re.compile(r"[\s\-.]+")

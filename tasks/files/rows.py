@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -24,7 +26,16 @@ from tasks.files.places import resolve_municipality
 from tasks.files.sheets import looks_like_formula
 from tasks.files.tabular import parse_date, safe_value
 
-__all__ = ["ReferralRow", "parse_level", "parse_yes_no", "row_warnings", "safe_value", "validate_row"]
+__all__ = [
+    "ReferralRecord",
+    "ReferralRow",
+    "parse_level",
+    "parse_yes_no",
+    "read_row",
+    "row_warnings",
+    "safe_value",
+    "validate_row",
+]
 
 _YES = {"si", "sì", "s", "yes", "y", "x", "1", "true", "vero", "так"}
 _NO = {"no", "n", "0", "false", "falso", "ні", ""}
@@ -97,8 +108,161 @@ def _cf_birth(code: str) -> tuple[int, int, int, str] | None:
     return int(yy), _CF_MONTHS.index(month) + 1, int(dd) % 40, "F" if int(dd) > 40 else "M"
 
 
+# --- the checks of each field, shared by ReferralRow (forms, API) and read_row (files) ------------
+# Each takes the cell as sent and returns the field's value, or raises ValueError with the Italian
+# reason. The values come out stripped, as ReferralRow's ``str_strip_whitespace`` leaves them.
+
+
+def _check_name(value: Any) -> str:
+    """Kept as written (only outer and repeated spaces go): the person's own spelling."""
+    text = required_text(value)
+    if len(text) > 120:
+        raise ValueError("testo troppo lungo (max 120 caratteri)")
+    if not any(map(str.isalpha, text)):
+        raise ValueError("deve contenere lettere")
+    if looks_like_formula(str(value)):
+        raise ValueError(FORMULA_NAME)
+    if "@" in text or any(map(str.isdigit, text)):  # shifted columns, not a name
+        raise ValueError("il nome contiene cifre o @: controllare l'ordine delle colonne")
+    return text
+
+
+def _check_date(value: Any) -> date | None:
+    if value is None or _text(value) == "":
+        return None
+    return parse_date(value)
+
+
+def _check_birth_date(value: Any) -> date | None:
+    born = None if value is None or _text(value) == "" else parse_date(value, past=True)
+    if born is not None and not (1920 <= born.year <= clock.today().year - 14):
+        raise ValueError(f"data di nascita non plausibile ({born:%d/%m/%Y})")
+    return born
+
+
+def _check_free(value: Any) -> str | None:
+    text = _text(value)
+    return text[:300].strip() if text else None
+
+
+def _check_cf(value: Any) -> str | None:
+    text = _text(value)
+    if not text:
+        return None
+    cf = normalize_cf(text)
+    if cf is None:
+        raise ValueError(cf_problem(text) or "codice fiscale non valido")
+    return cf
+
+
+def _check_phone_cell(value: Any) -> str | None:
+    """The cell as written; :func:`_read_phones` reads it once the row's other fields are known."""
+    return phone_text(value) or None
+
+
+def _check_email(value: Any) -> str | None:
+    text = _text(value)
+    if not text:
+        return None
+    email = normalize_email(text)
+    if email is None:
+        raise ValueError("indirizzo e-mail non valido")
+    return email
+
+
+def _check_municipality(value: Any) -> str | None:
+    """Never a row error: the official name when it names one comune ("Dalmine (Bg)" → Dalmine),
+    else as written (empty → None); the case then waits for a CPI."""
+    text = _text(value)[:120]
+    return (resolve_municipality(text).name or text).strip() if text else None
+
+
+def _check_languages(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [_text(x) for x in value if _text(x)]
+    return [p.strip() for p in _text(value).replace(";", ",").split(",") if p.strip()]
+
+
+#: Each field's check, in ReferralRow's field order (the order of the errors of a row).
+_FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "family_name": _check_name,
+    "given_names": _check_name,
+    "birth_date": _check_birth_date,
+    "sex": _check_free,
+    "birth_place": _check_free,
+    "citizenship": _check_free,
+    "codice_fiscale": _check_cf,
+    "phone": _check_phone_cell,
+    "phone_secondary": _check_phone_cell,
+    "email": _check_email,
+    "municipality": _check_municipality,
+    "languages": _check_languages,
+    "education": _check_free,
+    "experiences": _check_free,
+    "licence": _check_free,
+    "italian_level": parse_level,
+    "consent_privacy": parse_yes_no,
+    "consent_confindustria": parse_yes_no,
+    "permit_type": _check_free,
+    "permit_expiry": _check_date,
+}
+_REQUIRED = ("family_name", "given_names")
+
+
+class _Phones(NamedTuple):
+    phone: str | None
+    phone_raw: str | None
+    phone_verified: bool | None
+    phone_secondary: str | None
+    phone_secondary_raw: str | None
+    phone_secondary_verified: bool | None
+    warnings: list[tuple[str, str]]
+
+
+def _read_phones(
+    phone: str | None, secondary: str | None, citizenship: str | None, birth_place: str | None, languages: list[str]
+) -> _Phones:
+    """Never a row error: both phone cells read in the row's likely regions (Italian first, then
+    citizenship, birth place, languages: tasks/files/phones.py). The first number is the phone,
+    the next the second phone (two in one cell, or the family's landline alone in the second
+    column); what is no phone is dropped with a warning."""
+
+    def hints() -> tuple[str, ...]:
+        return region_hints(citizenship, birth_place, languages)
+
+    warnings: list[tuple[str, str]] = []
+    kept: list[tuple[Phone, str]] = []
+    for field, value in (("phone", phone), ("phone_secondary", secondary)):
+        cell = read_phone_cell(value, hints)
+        new = [n for n in cell.numbers if n.e164 not in {k.e164 for k, _ in kept}]
+        if cell.problem:
+            warnings.append((field, cell.problem))
+        if new and len(kept) + len(new) > 2:
+            warnings.append((field, MORE_PHONES))
+        kept += [(n, cell.raw) for n in new]
+    parts: list[tuple[str | None, str | None, bool | None]] = [(n.e164, raw[:200], n.verified) for n, raw in kept[:2]]
+    parts += [(None, None, None)] * (2 - len(parts))
+    return _Phones(*parts[0], *parts[1], warnings)
+
+
+def _cf_mismatch(code: str | None, born: date | None, sex: str | None) -> str | None:
+    """A valid code of someone else (a relative's, a typo in the date) is caught here: the date
+    and sex it encodes (omocodia read back) against the row's date of birth and sex."""
+    encoded = _cf_birth(code or "")
+    if encoded is None:
+        return None
+    wrong = []
+    if born is not None and encoded[:3] != (born.year % 100, born.month, born.day):
+        wrong.append("la data di nascita")
+    written = normalize_sex(sex)
+    if written is not None and written != encoded[3]:
+        wrong.append("il sesso")
+    return f"codice fiscale non coerente con {' e '.join(wrong)} della riga" if wrong else None
+
+
 class ReferralRow(BaseModel):
-    """One person referred, as validated from a partner file, form or API call."""
+    """One person referred, as validated from a partner form or API call (a file's rows go through
+    :func:`read_row`, the same checks without a model per row)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -131,91 +295,23 @@ class ReferralRow(BaseModel):
     #: (field, reason) of what was dropped from an accepted row: :func:`row_warnings`
     _warnings: list[tuple[str, str]] = PrivateAttr(default_factory=list)
 
-    @field_validator("municipality", mode="before")
+    @field_validator(*_FIELD_CHECKS, mode="before")
     @classmethod
-    def _municipality(cls, v: Any) -> str | None:
-        """Never a row error: the official name when it names one comune ("Dalmine (Bg)" →
-        Dalmine), else as written (empty → None); the case then waits for a CPI."""
-        text = _text(v)[:120]
-        return (resolve_municipality(text).name or text) if text else None
-
-    @field_validator("family_name", "given_names", mode="before")
-    @classmethod
-    def _required_text(cls, v: Any) -> str:
-        """Kept as written (only outer and repeated spaces go): the person's own spelling."""
-        text = required_text(v)
-        if len(text) > 120:
-            raise ValueError("testo troppo lungo (max 120 caratteri)")
-        if not any(c.isalpha() for c in text):
-            raise ValueError("deve contenere lettere")
-        if looks_like_formula(str(v)):
-            raise ValueError(FORMULA_NAME)
-        return text
-
-    @field_validator("family_name", "given_names")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        """Digits or @ in a name mean shifted columns, not a name."""
-        if any(c.isdigit() or c == "@" for c in v):
-            raise ValueError("il nome contiene cifre o @: controllare l'ordine delle colonne")
-        return v
-
-    @field_validator("birth_date", "permit_expiry", mode="before")
-    @classmethod
-    def _date(cls, v: Any, info: ValidationInfo) -> date | None:
-        if v is None or _text(v) == "":
-            return None
-        return parse_date(v, past=info.field_name == "birth_date")
-
-    @field_validator("birth_date")
-    @classmethod
-    def _plausible_birth(cls, v: date | None) -> date | None:
-        if v is not None and not (1920 <= v.year <= clock.today().year - 14):
-            raise ValueError(f"data di nascita non plausibile ({v:%d/%m/%Y})")
-        return v
-
-    @field_validator("codice_fiscale", mode="before")
-    @classmethod
-    def _cf(cls, v: Any) -> str | None:
-        text = _text(v)
-        if not text:
-            return None
-        cf = normalize_cf(text)
-        if cf is None:
-            raise ValueError(cf_problem(text) or "codice fiscale non valido")
-        return cf
-
-    @field_validator("phone", "phone_secondary", mode="before")
-    @classmethod
-    def _phone_cell(cls, v: Any) -> str | None:
-        """The cell as written; ``_phones`` reads it once the row's other fields are known."""
-        return phone_text(v) or None
+    def _check(cls, v: Any, info: ValidationInfo) -> Any:
+        """The field's check (``_FIELD_CHECKS``), as :func:`read_row` applies it."""
+        return _FIELD_CHECKS[str(info.field_name)](v)
 
     @model_validator(mode="after")
     def _phones(self) -> ReferralRow:
-        """Never a row error: both phone cells read in the row's likely regions (Italian first,
-        then citizenship, birth place, languages: tasks/files/phones.py). The first number is
-        the phone, the next the second phone (two in one cell, or the family's landline alone
-        in the second column); what is no phone is dropped with a warning."""
-
-        def hints() -> tuple[str, ...]:
-            return region_hints(self.citizenship, self.birth_place, self.languages)
-
-        kept: list[tuple[Phone, str]] = []
-        for field in ("phone", "phone_secondary"):
-            cell = read_phone_cell(getattr(self, field), hints)
-            new = [n for n in cell.numbers if n.e164 not in {k.e164 for k, _ in kept}]
-            if cell.problem:
-                self._warnings.append((field, cell.problem))
-            if new and len(kept) + len(new) > 2:
-                self._warnings.append((field, MORE_PHONES))
-            kept += [(n, cell.raw) for n in new]
-        parts: list[tuple[str | None, str | None, bool | None]] = [
-            (n.e164, raw[:200], n.verified) for n, raw in kept[:2]
-        ]
-        parts += [(None, None, None)] * (2 - len(parts))
-        self.phone, self._phone_raw, self._phone_verified = parts[0]
-        self.phone_secondary, self._phone_secondary_raw, self._phone_secondary_verified = parts[1]
+        """The phone cells read (:func:`_read_phones`)."""
+        read = _read_phones(self.phone, self.phone_secondary, self.citizenship, self.birth_place, self.languages)
+        self.phone, self.phone_secondary = read.phone, read.phone_secondary
+        self._phone_raw, self._phone_verified = read.phone_raw, read.phone_verified
+        self._phone_secondary_raw, self._phone_secondary_verified = (
+            read.phone_secondary_raw,
+            read.phone_secondary_verified,
+        )
+        self._warnings.extend(read.warnings)
         return self
 
     @property
@@ -236,58 +332,16 @@ class ReferralRow(BaseModel):
     def phone_secondary_verified(self) -> bool | None:
         return self._phone_secondary_verified
 
-    @field_validator("email", mode="before")
-    @classmethod
-    def _email(cls, v: Any) -> str | None:
-        text = _text(v)
-        if not text:
-            return None
-        email = normalize_email(text)
-        if email is None:
-            raise ValueError("indirizzo e-mail non valido")
-        return email
-
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _languages(cls, v: Any) -> list[str]:
-        if isinstance(v, list):
-            return [_text(x) for x in v if _text(x)]
-        return [p.strip() for p in _text(v).replace(";", ",").split(",") if p.strip()]
-
-    @field_validator("italian_level", mode="before")
-    @classmethod
-    def _level(cls, v: Any) -> Cefr | None:
-        return parse_level(v)
-
-    @field_validator("consent_privacy", "consent_confindustria", mode="before")
-    @classmethod
-    def _yes_no(cls, v: Any) -> bool:
-        return parse_yes_no(v)
-
-    @field_validator(
-        "experiences", "education", "licence", "sex", "birth_place", "citizenship", "permit_type", mode="before"
-    )
-    @classmethod
-    def _free(cls, v: Any) -> str | None:
-        text = _text(v)
-        return text[:300] if text else None
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(field, reason) of what was dropped from the accepted row (:func:`row_warnings`)."""
+        return self._warnings
 
     @model_validator(mode="after")
     def _cf_matches_birth_date(self) -> ReferralRow:
-        """A valid code of someone else (a relative's, a typo in the date) is caught here: the
-        date and sex it encodes (omocodia read back) against the row's date of birth and sex."""
-        encoded = _cf_birth(self.codice_fiscale or "")
-        if encoded is None:
-            return self
-        wrong = []
-        bd = self.birth_date
-        if bd is not None and encoded[:3] != (bd.year % 100, bd.month, bd.day):
-            wrong.append("la data di nascita")
-        sex = normalize_sex(self.sex)
-        if sex is not None and sex != encoded[3]:
-            wrong.append("il sesso")
-        if wrong:
-            raise ValueError(f"codice fiscale non coerente con {' e '.join(wrong)} della riga")
+        """The code against the row's date of birth and sex (:func:`_cf_mismatch`)."""
+        if problem := _cf_mismatch(self.codice_fiscale, self.birth_date, self.sex):
+            raise ValueError(problem)
         return self
 
     @property
@@ -296,10 +350,87 @@ class ReferralRow(BaseModel):
         return normalize_name(f"{self.family_name} {self.given_names}")
 
 
-def row_warnings(row: ReferralRow, headers: dict[str, str]) -> list[dict[str, str]]:
+@dataclass(slots=True)
+class ReferralRecord:
+    """One valid row of a partner file: the fields of :class:`ReferralRow` with the same values,
+    as a plain record (a pydantic model per row was a tenth of a big import's time)."""
+
+    family_name: str
+    given_names: str
+    birth_date: date | None
+    sex: str | None
+    birth_place: str | None
+    citizenship: str | None
+    codice_fiscale: str | None
+    phone: str | None
+    phone_secondary: str | None
+    email: str | None
+    municipality: str | None
+    languages: list[str]
+    education: str | None
+    experiences: str | None
+    licence: str | None
+    italian_level: Cefr | None
+    consent_privacy: bool
+    consent_confindustria: bool
+    permit_type: str | None
+    permit_expiry: date | None
+    phone_raw: str | None
+    phone_verified: bool | None
+    phone_secondary_raw: str | None
+    phone_secondary_verified: bool | None
+    #: (field, reason) of what was dropped from the accepted row (:func:`row_warnings`)
+    warnings: list[tuple[str, str]]
+
+    @property
+    def name_norm(self) -> str:
+        """Normalised full name (accents, case, Cyrillic folded) for dedup; the spelling stays as written."""
+        return normalize_name(f"{self.family_name} {self.given_names}")
+
+
+#: What a field is when its column is absent (ReferralRow's defaults; ``languages`` a new list).
+_ABSENT: dict[str, Any] = {"consent_privacy": False, "consent_confindustria": False}
+
+
+def read_row(raw: dict[str, Any], headers: dict[str, str]) -> tuple[ReferralRecord | None, list[dict[str, str]]]:
+    """:func:`validate_row` for the rows of a file: the same checks, values and errors (in the
+    same order), into a plain :class:`ReferralRecord` instead of a model."""
+    values: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for field, check in _FIELD_CHECKS.items():
+        value = raw.get(field, _MISSING)
+        if value is not _MISSING:
+            try:
+                values[field] = check(value)
+            except ValueError as exc:
+                errors.append(_error(raw, headers, field, str(exc)))
+        elif field in _REQUIRED:
+            errors.append(_error(raw, headers, field, "colonna mancante"))
+        else:
+            values[field] = [] if field == "languages" else _ABSENT.get(field)
+    if errors:
+        return None, errors
+    problem = _cf_mismatch(values["codice_fiscale"], values["birth_date"], values["sex"])
+    if problem:
+        return None, [_error(raw, headers, "codice_fiscale", problem)]
+    read = _read_phones(
+        values["phone"], values["phone_secondary"], values["citizenship"], values["birth_place"], values["languages"]
+    )
+    values.update(zip(read._fields, read, strict=True))
+    return ReferralRecord(**values), []
+
+
+_MISSING = object()
+
+
+def _error(raw: dict[str, Any], headers: dict[str, str], field: str, reason: str) -> dict[str, str]:
+    return {"column": _column(headers, field), "value": safe_value(raw.get(field)), "reason": reason}
+
+
+def row_warnings(row: ReferralRow | ReferralRecord, headers: dict[str, str]) -> list[dict[str, str]]:
     """What an accepted row lost, as {column, reason} (no cell values: the acknowledgement and
     the import record keep no personal data), e.g. a phone that was no phone."""
-    return [{"column": _column(headers, field), "reason": reason} for field, reason in row._warnings]
+    return [{"column": _column(headers, field), "reason": reason} for field, reason in row.warnings]
 
 
 def _column(headers: dict[str, str], field: str) -> str:

@@ -535,6 +535,9 @@ def record(table: Layout, cells: Sequence[Any]) -> dict[str, Any]:
 _DMY = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})")
 _YMD = re.compile(r"(\d{4})[./-](\d{1,2})[./-](\d{1,2})")
 _EXCEL_EPOCH = date(1899, 12, 30).toordinal()
+_SPACED_SEPARATOR = re.compile(r"\s*([./-])\s*")
+_SERIAL = re.compile(r"\d{5}(\.0+)?")
+_TIME_PART = re.compile(r"[ T]")
 
 
 def _two_digit_year(yy: int, past: bool) -> int:
@@ -559,10 +562,12 @@ def parse_date(value: Any, *, past: bool = False) -> date:
         if 1 <= value < 80000:
             return date.fromordinal(_EXCEL_EPOCH + int(value))
         raise ValueError("numero di data Excel fuori intervallo")
-    text = re.sub(r"\s*([./-])\s*", r"\1", " ".join(str(value).split()))  # "5 / 6 / 2001"
-    if re.fullmatch(r"\d{5}(\.0+)?", text):  # an Excel serial that lost its format
+    text = " ".join(str(value).split())
+    if " " in text:  # the only blank left after the join: "5 / 6 / 2001"
+        text = _SPACED_SEPARATOR.sub(r"\1", text)
+    if _SERIAL.fullmatch(text):  # an Excel serial that lost its format
         return parse_date(int(float(text)), past=past)
-    stem = re.split(r"[ T]", text, maxsplit=1)[0]  # "01/02/1990 00:00:00", "1990-02-01T00:00"
+    stem = _TIME_PART.split(text, maxsplit=1)[0]  # "01/02/1990 00:00:00", "1990-02-01T00:00"
     if m := _DMY.fullmatch(stem):
         day, month, year = int(m[1]), int(m[2]), int(m[3])
         if len(m[3]) == 2:

@@ -14,7 +14,7 @@ from models import clock
 from models.enums import Language
 from models.people import Person, PersonKey
 from tasks.core.audit import audit_read
-from tasks.files.normalize import normalize_cf, normalize_email, normalize_name, normalize_phone
+from tasks.files.normalize import name_key, normalize_cf, normalize_email, normalize_name, normalize_phone
 from tasks.privacy.export import private_dir
 from tasks.privacy.identifiers import ACTOR, PrivacyError, check_case_code, find_case
 
@@ -140,6 +140,7 @@ def rectify_person(session: Session, case_code: str, changes: Mapping[str, Any],
         setattr(person, name, clean[name])
     if {"family_name", "given_names"} & set(changed):
         person.name_norm = normalize_name(f"{person.family_name} {person.given_names}")
+        person.name_key = name_key(person.name_norm)  # the desk finds the new name
     if "phone" in changed:  # the old number as written goes too; the new one was checked valid
         person.phone_raw, person.phone_verified = None, person.phone is not None
     session.add(person)

@@ -245,3 +245,33 @@ def test_what_a_search_shows_is_audited(client: TestClient, session: Session, de
     assert [(a.actor, a.case_code, a.purpose) for a in rows] == [
         ("scrivania:g.bianchi", desk["cases"]["serhii"].code, "scrivania: ricerca pratiche")
     ]
+
+
+def test_the_import_and_a_rectification_write_the_search_key(tmp_path: Path) -> None:
+    """People imported from a partner file are found by a spelling variant through the stored key
+    (not folded again at search time), and a rectified name gets its new key at once."""
+    from models.cases import Case
+    from tasks.privacy.rectification import rectify_person
+    from tasks.referral.ingest import ingest_referral_file
+
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    path = tmp_path / "segnalazioni.csv"
+    path.write_text(
+        "Cognome;Nome;Data di nascita;Cellulare;Comune di residenza;Consenso privacy\n"
+        "Коваленко;Олена;12/03/1985;+380 67 123 4567;Bergamo;SI\n",
+        encoding="utf-8",
+    )
+    with Session(engine) as s:
+        seed_partners(s)
+        s.commit()
+        assert ingest_referral_file(s, path, "CARITAS-BG").accepted_rows == 1
+        s.commit()
+        person = s.exec(select(Person)).one()
+        assert person.name_key and person.name_key == name_key(person.name_norm)
+        code = s.exec(select(Case.code)).one()
+        rectify_person(s, code, {"family_name": "Bondarenko"})
+        s.commit()
+        s.refresh(person)
+        assert person.name_key == name_key(normalize_name("Bondarenko Олена")) != ""

@@ -4,6 +4,11 @@ A labelled title has the unit group a person would choose and, where another is 
 ("cameriera ai piani": hotel cleaner 9112, or domestic 9111?), the alternatives. Titles are
 split into a dev half, on which thresholds and synonyms may be tuned, and a held-out half that
 only reports, by a fixed hash of the text: the same title always lands in the same half.
+
+A title too vague to code ("operaio", "worker", "різноробочий") has the code ``?``: the right
+answer is "to confirm" (the operator picks among the top 3). Its alternatives, if any, are the
+codes a coder could still defend: a sure answer among them is accepted but not strict, any other
+sure answer is a confident mistake.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from typing import Literal
 
 from tasks.matching.occupations import OccupationCoder
 
-__all__ = ["LabelledTitle", "Scores", "evaluate", "read_labelled", "split_of"]
+__all__ = ["UNSURE", "LabelledTitle", "Scores", "evaluate", "read_labelled", "split_of"]
+
+#: The code of a labelled title whose right answer is "to confirm".
+UNSURE = "?"
 
 Split = Literal["dev", "held-out"]
 
@@ -32,8 +40,14 @@ class LabelledTitle:
     alternatives: tuple[str, ...] = ()
 
     @property
+    def unsure(self) -> bool:
+        """The title is too vague for any code: the coder should say it is unsure."""
+        return self.code == UNSURE
+
+    @property
     def accepted(self) -> frozenset[str]:
-        return frozenset((self.code, *self.alternatives))
+        """Codes a sure answer may give without being wrong."""
+        return frozenset(self.alternatives if self.unsure else (self.code, *self.alternatives))
 
     @property
     def split(self) -> Split:
@@ -64,7 +78,7 @@ class Scores:
     """Counts for one group of titles; rates are over all titles of the group."""
 
     titles: int = 0
-    strict: int = 0  # best code is the expected one
+    strict: int = 0  # best code is the expected one (a vague title: the coder is unsure)
     accepted: int = 0  # best code is the expected one or a defensible alternative
     top3: int = 0  # an accepted code among the three candidates
     to_confirm: int = 0  # the coder said it is unsure
@@ -83,10 +97,11 @@ def evaluate(coder: OccupationCoder, titles: Iterable[LabelledTitle]) -> dict[tu
     for title, coding in zip(items, codings, strict=True):
         scores = out.setdefault((title.split, title.lang), Scores())
         best = coding.candidates[0][0] if coding.candidates else None
+        asked = title.unsure and coding.to_confirm  # a vague title the coder left to the operator
         scores.titles += 1
-        scores.strict += best == title.code
-        scores.accepted += best in title.accepted
-        scores.top3 += any(code in title.accepted for code, _ in coding.candidates)
+        scores.strict += asked or best == title.code
+        scores.accepted += asked or best in title.accepted
+        scores.top3 += asked or any(code in title.accepted for code, _ in coding.candidates)
         scores.to_confirm += coding.to_confirm
         scores.confident_wrong += not coding.to_confirm and best not in title.accepted
     return out

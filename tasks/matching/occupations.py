@@ -1,16 +1,16 @@
 """Coding free-text job titles to ISCO-08 codes by fuzzy match against a taxonomy (docs/ARCHITECTURE.md#matching).
 
-Labels are normalised once when the coder is built; texts are normalised, split into the titles
-they contain, deduplicated and scored in one ``rapidfuzz.process.cdist`` call, then reduced to
-the best score per code with numpy. Cyrillic text is compared with Cyrillic (Ukrainian/Russian)
-labels only and Latin text with Latin (Italian/English) labels, so scripts never mix.
+Labels are normalised once when the coder is built (``occupation_doubts.normalize_title``); texts
+are normalised, split into the titles they contain (each also without the setting after "in",
+"at", "на": ``_variants``), deduplicated and scored in one ``rapidfuzz.process.cdist`` call, then
+reduced to the best score per code with numpy. Cyrillic text is compared with Cyrillic (Ukrainian/Russian)
+labels only and Latin text with Latin (Italian/English) labels, so scripts never mix; a Latin
+title the Latin labels hardly know is also read back in Cyrillic ("medsestra").
 """
 
 from __future__ import annotations
 
 import csv
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +21,21 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from tasks.matching.occupation_doubts import Lexicon, common_prefix, doubt, masculine
+from tasks.matching.occupation_doubts import (
+    CONFIRM_BELOW,
+    DOUBT_POINTS,
+    MIN_MARGIN,
+    Lexicon,
+    confidence,
+    doubt,
+    is_cyrillic,
+    normalize_title,
+    split_titles,
+    titles_of,
+    to_cyrillic,
+    vague,
+    why_unsure,
+)
 
 __all__ = [
     "CONFIRM_BELOW",
@@ -50,110 +64,6 @@ class TaxonomyEntry:
 
     def all_labels(self) -> list[str]:
         return [label for labels in self.labels.values() for label in labels]
-
-
-# --- title normalisation ------------------------------------------------------------------------
-
-_CYR_RE = re.compile(r"[\u0400-\u04ff]")
-_PARENS_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_GENDER_SUFFIX_RE = re.compile(r"\b(\w{3,})/(a|e|i|o|essa|esse|trice|trici|ice|ia|ie|ka|ca)\b")
-_GENDER_FULL_RE = re.compile(r"\b(\w{3,})/(\w{3,})\b")
-_SEX_MARK_RE = re.compile(
-    r"\b(?:m|f|h|w|uomo|donna)\s*/\s*(?:m|f|h|w|uomo|donna)\b|\b(?:per\s+)?(?:uomo\s+(?:e\s+)?donna|donna\s+(?:e\s+)?uomo)\b"
-)
-_NOISE_RE = re.compile(
-    r"\b(?:con|senza|anche|minima|prima|breve|comprovata|pluriennale|esperienza)\s+"
-    r"(?:prima\s+)?esperienz\w*(?:\s+(?:nel|nella|in|come)\s+\w+)?"
-    r"|\besperienza\b|\bcon\s+patentino\b|\bpatentino\b"
-    r"|\bcercasi\b|\bsi\s+cerca\b|\bcerchiamo\b|\burgente\b|\bfull\s*time\b|\bpart\s*time\b"
-    r"|\bjunior\b|\bsenior\b|\bwith\s+experience\b|\bexperienced\b"
-    r"|\bз\s+досвідом(?:\s+роботи)?\b|\bбез\s+досвіду(?:\s+роботи)?\b"
-    # a past job is still the job: "ex ragioniera", "former teacher", "колишня вчителька"
-    r"|\bex\b|\bgi[aà]\b|\bformer(?:ly)?\b|\bprevious(?:ly)?\b|\bworked\s+as(?:\s+an?)?\b"
-    r"|\bho\s+lavorato\s+come\b|\blavoravo\s+come\b|\bколишн\w*|\bбывш\w*|\bпрацюва\w*(?:\s+як)?"
-    r"|\bработал\w*|\b(?:in|a)\s+ucraina\b|\bin\s+ukraine\b|\bв\s+украї?ні\b|\bв\s+украине\b"
-    r"|\b(?:for\s+)?\d+\s+(?:years?|anni|anno|років|роки|рік|лет|года)\b"
-)
-#: Abbreviations of professional titles as Italian forms and CVs write them ("ing. meccanico",
-#: "dott.ssa in economia", "op. CNC"); the ambiguous ones only with their dot.
-_ABBREVIATIONS = dict(
-    pair.split("=")
-    for pair in "dottssa=dottoressa profssa=professoressa dott=dottore prof=professore ing=ingegnere "
-    "geom=geometra avv=avvocato arch=architetto rag=ragioniere op=operatore add=addetto resp=responsabile "
-    "impieg=impiegato".split()
-)
-_ABBREV_RE = re.compile(
-    r"(?<![\w.])(dott\.?\s?ssa|prof\.?\s?ssa|(?:dott|prof|ing|geom|avv)\.?|(?:arch|rag|op|add|resp|impieg)\.)(?!\w)"
-)
-
-
-def _expand(m: re.Match[str]) -> str:
-    return " " + _ABBREVIATIONS[re.sub(r"[.\s]", "", m.group(1))] + " "
-
-
-_PUNCT_RE = re.compile(r"[^\w\s]+|_")
-_SPLIT_RE = re.compile(r"\s*[,;/|+]\s*|\s+(?:e|ed|oppure|o|and|or|та|і|й|и|або)\s+")
-
-
-def _strip_latin_accents(text: str) -> str:
-    """Drop accents from Latin letters only: NFD would turn Cyrillic "й" into "и" + breve."""
-    out: list[str] = []
-    for ch in text:
-        if _CYR_RE.match(ch):
-            out.append(ch)
-            continue
-        out.extend(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-    return "".join(out)
-
-
-def _clean(text: str) -> str:
-    """Casefold, drop parentheses, gender variants and boilerplate; keep word order."""
-    text = unicodedata.normalize("NFC", text).casefold().replace("’", "'")
-    text = _PARENS_RE.sub(" ", text)
-    text = _ABBREV_RE.sub(_expand, text)
-    text = _SEX_MARK_RE.sub(" ", text)
-    text = _GENDER_SUFFIX_RE.sub(r"\1", text)
-
-    def _full(m: re.Match[str]) -> str:
-        a, b = m.group(1), m.group(2)
-        shared = len(common_prefix(a, b))
-        return a if shared >= 3 and shared >= min(len(a), len(b)) - 4 else m.group(0)
-
-    text = _GENDER_FULL_RE.sub(_full, text)
-    text = _NOISE_RE.sub(" ", text)
-    return text
-
-
-_CYR_APOSTROPHE_RE = re.compile(r"(?<=[\u0400-\u04ff])'(?=[\u0400-\u04ff])")
-
-
-def _finish(text: str) -> str:
-    # Ukrainian writes the apostrophe inside a word ("м'ясо"); Italian elides across words ("d'ufficio").
-    text = _strip_latin_accents(_CYR_APOSTROPHE_RE.sub("", text)).replace("'", " ")
-    text = _PUNCT_RE.sub(" ", text)
-    return " ".join(masculine(w) for w in text.split())
-
-
-def normalize_title(text: str | None) -> str:
-    """Comparable form of a job title or label (see ``_clean``); empty for empty input."""
-    if not text:
-        return ""
-    return _finish(_clean(text))
-
-
-def split_titles(text: str | None) -> list[str]:
-    """Normalised titles a free text may list ("saldatore, carpentiere e gruista").
-
-    Splitting happens after gender variants are folded, so "addetto/a" is not split.
-    """
-    if not text:
-        return []
-    parts = (_finish(p) for p in _SPLIT_RE.split(_clean(text)))
-    return [p for p in parts if len(p) >= 3]
-
-
-def _is_cyrillic(text: str) -> bool:
-    return bool(_CYR_RE.search(text))
 
 
 # --- taxonomy inputs ----------------------------------------------------------------------------
@@ -263,6 +173,27 @@ def _content(text: str) -> str:
     """``text`` without filler words, or ``text`` itself when it is nothing but fillers."""
     words = [w for w in text.split() if w not in _FILLERS]
     return " ".join(words) if words else text
+
+
+#: Words after which a title says where or for whom, not what: "contabile in studio commercialista",
+#: "economist at a bank", "кухар у ресторані". The words before them are tried alone too, a little
+#: below the whole title (``_HEAD_WEIGHT``), so "carpentiere in ferro" stays the metal trade.
+_SETTING_WORDS = frozenset("in nel nella nei negli nelle per at for on в у на для при".split())
+_HEAD_WEIGHT = 0.9
+
+
+def _variants(text: str | None) -> list[tuple[str, float]]:
+    """The title, the titles it lists and the head of each (when it names a trade), with weights."""
+    out: list[tuple[str, float]] = []
+    whole, parts = titles_of(text)
+    for title in (whole, *parts):
+        out.append((_content(title), 1.0))
+        words = title.split()
+        cut = next((i for i, w in enumerate(words) if w in _SETTING_WORDS), 0)
+        head = _content(" ".join(words[:cut]))
+        if head and cut < len(words) - 1 and not vague(head):
+            out.append((head, _HEAD_WEIGHT))
+    return out
 
 
 _MAX_TOKEN_DF = 40  # tokens in more labels than this do not nominate candidates
@@ -388,47 +319,6 @@ def _prefiltered(queries: list[str], pool: _Pool, scoring: Scoring, workers: int
     return out
 
 
-# --- when the coder is unsure ------------------------------------------------------------------
-
-#: Below this confidence the best code is only a suggestion: the operator picks among the top 3.
-#: Chosen on the dev half of tests/data/job_titles_labelled.csv (bench/bench_occupations.py):
-#: at most about 1% of the titles of any language come back sure and wrong there.
-CONFIRM_BELOW = 85.0
-#: A best code the words of its title cast a doubt on (``occupation_doubts.doubt``) comes this many
-#: points under ``CONFIRM_BELOW``: the operator confirms it, as with a close runner-up.
-DOUBT_POINTS = 5.0
-#: A best code less than this many points ahead of the runner-up is a choice, however high its
-#: score: "carpentiere" fits the metal (7214) and the building (7115) trade, "operatore" anything.
-MIN_MARGIN = 6.0
-
-
-def confidence(candidates: Sequence[tuple[str, float]]) -> float:
-    """How sure the coder is of its best candidate, on the score's 0-100 scale.
-
-    The best score, capped at ``CONFIRM_BELOW`` minus the points the margin over the runner-up
-    lacks: it reaches ``CONFIRM_BELOW`` only when the best score does and the margin is at least
-    ``MIN_MARGIN``. A tie is never sure.
-    """
-    if not candidates:
-        return 0.0
-    best = candidates[0][1]
-    margin = best - (candidates[1][1] if len(candidates) > 1 else 0.0)
-    if margin >= MIN_MARGIN:
-        return round(best, 1)
-    return round(max(0.0, min(best, CONFIRM_BELOW - (MIN_MARGIN - margin))), 1)
-
-
-def _why_unsure(candidates: Sequence[tuple[str, float]]) -> str:
-    """The reason ``confidence`` gives less than ``CONFIRM_BELOW``, in Italian (empty when sure)."""
-    if not candidates:
-        return "nessuna professione somiglia al testo"
-    if candidates[0][1] < CONFIRM_BELOW:
-        return "il testo somiglia poco alle professioni note"
-    if len(candidates) > 1 and candidates[0][1] - candidates[1][1] < MIN_MARGIN:
-        return f"le professioni {candidates[0][0]} e {candidates[1][0]} sono quasi alla pari"
-    return ""
-
-
 @dataclass(frozen=True, slots=True)
 class Coding:
     """The coder's answer for one text: up to three candidates, best first, and how sure it is.
@@ -450,6 +340,14 @@ class Coding:
     def code(self) -> str | None:
         """The best code when sure, else ``None`` (no code is better than a wrong one)."""
         return self.candidates[0][0] if self.candidates and not self.to_confirm else None
+
+
+#: Per text: top-k (code, score), the script pool that scored them, the title variants it scored.
+_Ranked = tuple[list[tuple[str, float]], _Pool | None, list[tuple[str, float]]]
+#: A Latin title is read in Cyrillic only when no Latin label scores this much (it is unknown, not
+#: misspelt), and the reading is taken only when it beats the Latin score by ``_TRANSLIT_GAIN``.
+_TRANSLIT_BELOW = 80.0
+_TRANSLIT_GAIN = 10.0
 
 
 class OccupationCoder:
@@ -490,7 +388,7 @@ class OccupationCoder:
             for label in entry.all_labels():
                 norm = _content(normalize_title(label))
                 if norm:
-                    (cyrillic if _is_cyrillic(norm) else latin).append((entry.code, norm))
+                    (cyrillic if is_cyrillic(norm) else latin).append((entry.code, norm))
         self._latin = _build_pool(latin)
         self._cyrillic = _build_pool(cyrillic)
         self._lexicons = {
@@ -521,21 +419,26 @@ class OccupationCoder:
         for text, (top, pool, variants) in zip(texts, self._top_many(texts, k=3), strict=True):
             key = text or ""
             if key not in answers:
-                sure, why = confidence(top), _why_unsure(top)
+                sure, why = confidence(top), why_unsure(top)
                 if sure >= CONFIRM_BELOW and pool is not None and self.doubts:
-                    title, label = self._best_label(variants, top[0][0], pool)
+                    title, label, head = self._best_label(variants, top[0][0], pool)
                     why = doubt(title, label, [c for c, _ in top], self._lexicons[id(pool)], self.label)
+                    if head and not why:  # "manovale in fabbrica": the setting may change the trade
+                        why = f"scelto su «{title}» senza il resto del titolo: va confermato"
                     sure = min(sure, CONFIRM_BELOW - DOUBT_POINTS) if why else sure
                 answers[key] = Coding(key, tuple(top), sure, why if sure < CONFIRM_BELOW else "")
         return [answers[text or ""] for text in texts]
 
-    def _best_label(self, variants: list[str], code: str, pool: _Pool) -> tuple[str, str]:
-        """The title variant and the label of ``code`` that gave ``code`` its score."""
+    def _best_label(self, variants: list[tuple[str, float]], code: str, pool: _Pool) -> tuple[str, str, bool]:
+        """The title variant and the label of ``code`` that gave ``code`` its score, and whether
+        that variant is only the head of the title (``_variants``)."""
         j = pool.codes.index(code)
         labels = pool.labels[pool.starts[j] : pool.starts[j + 1] if j + 1 < len(pool.codes) else len(pool.labels)]
-        scores = sum(weight * process.cdist(variants, labels, scorer=scorer) for scorer, weight in self._scoring)
+        queries = [q for q, _ in variants]
+        scores = sum(weight * process.cdist(queries, labels, scorer=scorer) for scorer, weight in self._scoring)
+        scores = scores * np.asarray([w for _, w in variants])[:, None]
         v, lab = np.unravel_index(int(np.argmax(scores)), (len(variants), len(labels)))
-        return variants[v], labels[lab]
+        return queries[v], labels[lab], variants[v][1] < 1.0
 
     def code(self, text: str | None, k: int = 3) -> list[tuple[str, float]]:
         """Top-k distinct codes for one text, best first, scores 0-100."""
@@ -545,47 +448,65 @@ class OccupationCoder:
         """Top-k codes for many texts; unique query strings are scored once with ``cdist``."""
         return [top for top, _, _ in self._top_many(texts, k)]
 
-    def _top_many(
-        self, texts: Sequence[str | None], k: int
-    ) -> list[tuple[list[tuple[str, float]], _Pool | None, list[str]]]:
-        """Per text: the top-k codes, the script pool that scored them and its title variants."""
+    def _top_many(self, texts: Sequence[str | None], k: int) -> list[_Ranked]:
+        """Per text: the top-k codes, the script pool that scored them and its title variants.
+
+        A Latin title the Latin labels hardly know is read again in Cyrillic (``to_cyrillic``):
+        Ukrainians without a Cyrillic keyboard write "medsestra". The reading is taken only when it
+        matches a label well and clearly better ("logistics" read as "логістікс" is not "логіст").
+        """
+        variants = [_variants(t) for t in texts]
+        results = self._rank(variants, k)
+        late = [i for i, (top, pool, _) in enumerate(results) if pool is self._latin and top[0][1] < _TRANSLIT_BELOW]
+        if late:
+            readings = [[(to_cyrillic(v, h=h), w) for v, w in variants[i] for h in "гх"] for i in late]
+            again = self._rank(readings, k, exhaustive=False)
+            for i, other in zip(late, again, strict=True):
+                if other[0] and other[0][0][1] >= max(CONFIRM_BELOW, results[i][0][0][1] + _TRANSLIT_GAIN):
+                    results[i] = other
+        return results
+
+    def _rank(self, variants: list[list[tuple[str, float]]], k: int, *, exhaustive: bool = True) -> list[_Ranked]:
+        """Top-k codes per text from its weighted title variants, all texts scored in one batch per
+        script (``exhaustive=False``: candidates only, whatever the size)."""
         queries: dict[str, int] = {}
-        per_text: list[list[int]] = []
-        for text in texts:
-            variants = [_content(v) for v in (normalize_title(text), *split_titles(text))]
-            rows = []
-            for q in variants:
+        per_text: list[dict[int, float]] = []
+        for text_variants in variants:
+            rows: dict[int, float] = {}
+            for q, weight in text_variants:
                 if q:
-                    rows.append(queries.setdefault(q, len(queries)))
-            per_text.append(sorted(set(rows)))
+                    row = queries.setdefault(q, len(queries))
+                    rows[row] = max(weight, rows.get(row, 0.0))
+            per_text.append(dict(sorted(rows.items())))
         qlist = list(queries)
         # Best score per (query, code) for each script pool.
         best: dict[int, tuple[_Pool, np.ndarray, int]] = {}
         for pool, want_cyr in ((self._latin, False), (self._cyrillic, True)):
-            idx = [i for i, q in enumerate(qlist) if _is_cyrillic(q) == want_cyr]
+            idx = [i for i, q in enumerate(qlist) if is_cyrillic(q) == want_cyr]
             if not idx or not pool.labels:
                 continue
             qs = [qlist[i] for i in idx]
-            if len(qs) * len(pool.labels) <= self.exhaustive_limit:
+            if exhaustive and len(qs) * len(pool.labels) <= self.exhaustive_limit:
                 per_code = _exhaustive(qs, pool, self._scoring, self.workers)
             else:
                 per_code = _prefiltered(qs, pool, self._scoring, self.workers)
             for row, i in enumerate(idx):
                 best[i] = (pool, per_code, row)
 
-        results: list[tuple[list[tuple[str, float]], _Pool | None, list[str]]] = []
-        for rows in per_text:
-            rows = [r for r in rows if r in best]
-            if not rows:
+        results: list[_Ranked] = []
+        for weights in per_text:
+            scored = [r for r in weights if r in best]
+            if not scored:
                 results.append(([], None, []))
                 continue
-            pool = best[rows[0]][0]
-            mine = [r for r in rows if best[r][0] is pool]
-            scores = np.stack([best[r][1][best[r][2]] for r in mine]).max(axis=0)
+            pool = best[scored[0]][0]
+            mine = [r for r in scored if best[r][0] is pool]
+            scores = np.stack([weights[r] * best[r][1][best[r][2]] for r in mine]).max(axis=0)
             kk = min(k, len(scores))
             top = np.argpartition(-scores, kk - 1)[:kk]
             top = top[np.lexsort((top, -scores[top]))]
-            results.append(([(pool.codes[j], round(float(scores[j]), 1)) for j in top], pool, [qlist[r] for r in mine]))
+            codes = [(pool.codes[j], round(float(scores[j]), 1)) for j in top]
+            results.append((codes, pool, [(qlist[r], weights[r]) for r in mine]))
         return results
 
 

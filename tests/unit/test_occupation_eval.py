@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from config.data import load_taxonomy
-from tasks.matching.occupation_eval import Scores, evaluate, read_labelled, split_of
-from tasks.matching.occupations import default_coder
+from tasks.matching.occupation_eval import UNSURE, LabelledTitle, Scores, evaluate, read_labelled, split_of
+from tasks.matching.occupations import OccupationCoder, default_coder
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "job_titles_labelled.csv"
 #: Regression floors, a little under the figures measured on both halves (bench/README.md);
@@ -53,6 +53,32 @@ def test_old_rows_without_alternatives_still_read(tmp_path: Path) -> None:
     path.write_text("text,lang,code\nsaldatrice,it,7212\n", encoding="utf-8")
     (title,) = read_labelled(path)
     assert title.alternatives == () and title.accepted == {"7212"}
+
+
+def test_a_vague_title_is_right_when_the_coder_asks(tmp_path: Path) -> None:
+    """Code ``?``: the right answer is "to confirm"; a sure answer among the alternatives is
+    defensible (not strict), any other sure answer is a confident mistake."""
+    coder = OccupationCoder([("9329", ["operaio generico"]), ("7212", ["saldatore"]), ("5120", ["cuoco"])])
+    path = tmp_path / "vague.csv"
+    path.write_text(
+        "text,lang,code,alternatives\nxqzt,it,?,\noperaio generico,it,?,9329\nsaldatore,it,?,\ncuoco,it,?,9329\n",
+        encoding="utf-8",
+    )
+    titles = read_labelled(path)
+    assert all(t.unsure and t.code == UNSURE for t in titles)
+    assert titles[1].accepted == {"9329"} and titles[0].accepted == frozenset()
+    codings = coder.suggest_many([t.text for t in titles])
+    assert [c.to_confirm for c in codings] == [True, True, False, False]  # "operaio generico" says no trade
+    s = Scores()
+    for scores in evaluate(coder, titles).values():
+        for name in ("titles", "strict", "accepted", "confident_wrong", "to_confirm"):
+            setattr(s, name, getattr(s, name) + getattr(scores, name))
+    assert (s.titles, s.strict, s.accepted, s.confident_wrong, s.to_confirm) == (4, 2, 2, 2, 2)
+
+
+def test_a_coded_title_keeps_its_code_and_alternatives() -> None:
+    title = LabelledTitle("cameriera ai piani", "it", "9112", ("9111",))
+    assert not title.unsure and title.accepted == {"9112", "9111"}
 
 
 @pytest.fixture(scope="module")

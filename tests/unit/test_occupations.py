@@ -219,6 +219,19 @@ def test_empty_and_script_separation(coder: OccupationCoder) -> None:
         ("Parrucchiere/a uomo donna", "parrucchiere"),
         ("ho lavorato come muratore in Ucraina", "muratore"),
         ("Expert", "expert"),  # "ex" only as a word
+        # context that names no job: periods, employers, shifts, zones, bands, grades
+        ("Operaio presso Brembo S.p.A. 2015-2019", "operaio"),
+        ("2018-2022 cameriera presso Hotel San Marco", "cameriera"),
+        ("tornitore CNC - esperienza di 3 anni", "tornitore cnc di"),
+        ("addetto/a pulizie part-time zona Dalmine", "addetto pulizie"),
+        ("op. di produzione su 3 turni", "operatore di produzione"),
+        ("HGV Class 1 Driver - 10 yrs exp", "hgv class driver"),
+        ("Staff Nurse, Band 5", "staff nurse"),
+        ("Зварювальник 5 розряду", "зварювальник"),
+        ("оператор ЧПУ, ТОВ «Мотор Січ»", "оператор чпу"),
+        ("водій категорії С", "водій категорії c"),  # a Cyrillic С is the licence C
+        ("programmatore PLC", "programmatore plc"),  # PLC is a controller, not a company
+        ("animatore 3d", "animatore 3d"),
     ],
 )
 def test_normalize_title(raw: str, expected: str) -> None:
@@ -502,3 +515,23 @@ def test_config_taxonomy_has_every_isco08_unit_group() -> None:
     assert sorted(taxonomy.by_code) == sorted(ISCO08_UNIT_GROUPS)
     for occ in taxonomy.occupations:  # every group readable and findable in the three languages
         assert occ.it and occ.en and occ.uk and occ.synonyms.it and occ.synonyms.en and occ.synonyms.uk, occ.code
+
+
+@pytest.mark.skipif(not YAML.exists(), reason="config/occupations.yaml not present")
+def test_config_taxonomy_reads_the_trade_before_the_setting() -> None:
+    from tasks.matching.occupations import default_coder
+
+    coder = default_coder()
+    # "at a bank" says where: the head "economist" decides, and the operator confirms
+    for text, code in [
+        ("economist at a bank", "2631"),
+        ("кухар у ресторані", "5120"),
+        ("farmacista in parafarmacia", "2262"),
+    ]:
+        head = coder.suggest(text)
+        assert head.candidates[0][0] == code and head.to_confirm and "senza il resto" in head.doubt, head
+    # a name that holds "in" stays whole and sure: the head alone ("carpentiere") weighs less
+    whole = coder.suggest("carpentiere in ferro")
+    assert (whole.code, whole.to_confirm) == ("7214", False)
+    # the setting can change the trade: "manovale" alone is a builder, so never sure here
+    assert coder.suggest("manovale in fabbrica").code is None

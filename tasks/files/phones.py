@@ -37,6 +37,7 @@ __all__ = [
     "phone_text",
     "read_phone_cell",
     "region_hints",
+    "script_hints",
 ]
 
 # What the sender is told about a phone cell (row warnings: the row itself is accepted).
@@ -467,3 +468,26 @@ def region_hints(citizenship: str | None, birth_place: str | None, languages: It
     """The phone regions a row suggests, most telling first (citizenship, birth place, languages);
     Italy is never among them: it is always tried first."""
     return _hints(citizenship or "", birth_place or "", tuple(languages))
+
+
+#: Without citizenship, birth place or language, the alphabet the person's name is written in
+#: suggests where an unprefixed number is from: Cyrillic with Ukrainian letters (і ї є ґ) is
+#: Ukraine, other Cyrillic Ukraine then Russia (the Cyrillic-script communities of the province).
+_UKRAINIAN_LETTERS = frozenset("іїєґІЇЄҐ")
+_SCRIPT_REGIONS: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = (
+    ((0x0400, 0x04FF), ("UA", "RU")),
+    ((0x10A0, 0x10FF), ("GE",)),
+    ((0x0530, 0x058F), ("AM",)),
+)
+
+
+def script_hints(names: str | None) -> tuple[str, ...]:
+    """The phone regions the script of a written name suggests (empty for Latin letters)."""
+    if not names or names.isascii():
+        return ()
+    if any(c in _UKRAINIAN_LETTERS for c in names):
+        return ("UA",)
+    for (low, high), regions in _SCRIPT_REGIONS:
+        if any(low <= ord(c) <= high for c in names):
+            return regions
+    return ()

@@ -21,7 +21,7 @@ from models import clock
 from models.enums import Cefr
 from tasks.files.headers import field_label
 from tasks.files.normalize import cf_problem, normalize_cf, normalize_email, normalize_name, normalize_sex
-from tasks.files.phones import Phone, phone_text, read_phone_cell, region_hints
+from tasks.files.phones import Phone, phone_text, read_phone_cell, region_hints, script_hints
 from tasks.files.places import resolve_municipality
 from tasks.files.sheets import looks_like_formula
 from tasks.files.tabular import parse_date, safe_value
@@ -37,8 +37,9 @@ __all__ = [
     "validate_row",
 ]
 
-_YES = {"si", "sì", "s", "yes", "y", "x", "1", "true", "vero", "так"}
-_NO = {"no", "n", "0", "false", "falso", "ні", ""}
+#: Tick marks count as yes, cross marks as no (a partner ticks a box in the spreadsheet).
+_YES = {"si", "sì", "s", "yes", "y", "x", "1", "true", "vero", "так", "✓", "✔", "☑", "✅", "ok"}
+_NO = {"no", "n", "0", "false", "falso", "ні", "", "✗", "✘", "☐", "❌"}
 _LEVELS = {
     "pre-a1": Cefr.PRE_A1,
     "prea1": Cefr.PRE_A1,
@@ -220,7 +221,12 @@ class _Phones(NamedTuple):
 
 
 def _read_phones(
-    phone: str | None, secondary: str | None, citizenship: str | None, birth_place: str | None, languages: list[str]
+    phone: str | None,
+    secondary: str | None,
+    citizenship: str | None,
+    birth_place: str | None,
+    languages: list[str],
+    names: str = "",
 ) -> _Phones:
     """Never a row error: both phone cells read in the row's likely regions (Italian first, then
     citizenship, birth place, languages: tasks/files/phones.py). The first number is the phone,
@@ -228,7 +234,7 @@ def _read_phones(
     column); what is no phone is dropped with a warning."""
 
     def hints() -> tuple[str, ...]:
-        return region_hints(citizenship, birth_place, languages)
+        return region_hints(citizenship, birth_place, languages) or script_hints(names)
 
     warnings: list[tuple[str, str]] = []
     kept: list[tuple[Phone, str]] = []
@@ -304,7 +310,14 @@ class ReferralRow(BaseModel):
     @model_validator(mode="after")
     def _phones(self) -> ReferralRow:
         """The phone cells read (:func:`_read_phones`)."""
-        read = _read_phones(self.phone, self.phone_secondary, self.citizenship, self.birth_place, self.languages)
+        read = _read_phones(
+            self.phone,
+            self.phone_secondary,
+            self.citizenship,
+            self.birth_place,
+            self.languages,
+            f"{self.family_name} {self.given_names}",
+        )
         self.phone, self.phone_secondary = read.phone, read.phone_secondary
         self._phone_raw, self._phone_verified = read.phone_raw, read.phone_verified
         self._phone_secondary_raw, self._phone_secondary_verified = (
@@ -414,7 +427,12 @@ def read_row(raw: dict[str, Any], headers: dict[str, str]) -> tuple[ReferralReco
     if problem:
         return None, [_error(raw, headers, "codice_fiscale", problem)]
     read = _read_phones(
-        values["phone"], values["phone_secondary"], values["citizenship"], values["birth_place"], values["languages"]
+        values["phone"],
+        values["phone_secondary"],
+        values["citizenship"],
+        values["birth_place"],
+        values["languages"],
+        f"{values['family_name']} {values['given_names']}",
     )
     values.update(zip(read._fields, read, strict=True))
     return ReferralRecord(**values), []

@@ -7,7 +7,8 @@ habits; the rules meet them, each with an Italian message when a cell cannot be 
   found in the registry at import (tasks/files/companies.py), never a row error unless both
   are empty;
 * requirements: every requirements column ("Requisiti", "Competenze richieste", a second one),
-  split on commas, semicolons and line breaks;
+  split on commas, semicolons, line breaks, bullets and " / "; a licence or Italian level
+  written among them counts when the file has no value of its own for it;
 * Italian level: a CEFR level anywhere in the cell (the lowest of a range: "A2/B1" is A2),
   words ("buono", "base", "madrelingua"), and "non richiesto", "nessuno", "-", "not required",
   "non indispensabile, gradito A2" for no requirement (pre-A1, which every candidate meets);
@@ -81,7 +82,7 @@ _DAY_MONTH = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})")
 _MONTH_YEAR = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{4})")
 _MONTH_FIRST = re.compile(r"([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")
 _DEADLINE_LEAD = re.compile(
-    r"^(?:(?:entro|fino|valid[ao]|scadenza|scade|termine|chiusura|deadline|until|by)\b[\s:]*)+"
+    r"^(?:(?:entro|fino|valid[ao]|scad(?:enza|e)?|termine|term|chiusura|deadline|until|by|expires|expiry)\b\.?[\s:]*)+"
     r"(?:(?:il|al|a|the|on)\b\s*)?"
 )
 _TIME_TAIL = re.compile(r"\s+(?:(?:ore|h|alle|at)\.?\s*)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*$")
@@ -179,6 +180,11 @@ def parse_deadline(value: Any) -> date | None:
         return None if value is None else parse_date(value)
     text = _plain(value)
     text = _TIME_TAIL.sub("", _DEADLINE_LEAD.sub("", text)).strip(" ,;.")
+    if re.fullmatch(
+        r"(?:(?:la|the)\s+)?(?:fine|end of)(?:\s+(?:del|of the|of))?\s+(?:mese|month)(?:\s+corrente)?", text
+    ):
+        today = clock.today()  # "entro fine mese": the last day of the month the file is read in
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
     text = re.sub(r"^(?:fine|end of)\s+", "", text)
     if not re.search(r"\d", text) and not any(w in _MONTHS for w in re.findall(r"[a-z]+", text)):
         return None  # "fino a copertura", "aperta", "-": no date written
@@ -208,8 +214,45 @@ def parse_openings(value: Any) -> int:
     return int(number)
 
 
+#: Between requirements: commas, semicolons, line breaks, bullets, a bar, and a slash with a space
+#: on either side ("patente B / turni"; "A2/B1" and "3x8/5x2" stay whole).
+_BETWEEN_ITEMS = re.compile(r"[,;\n\r•|]+|\s+/\s*|\s*/\s+")
+#: A requirement that states the licence or the Italian level when no column of its own does.
+_LICENCE_ITEM = re.compile(r"^(?:patente|automunit|driving licen)", re.IGNORECASE)
+_ITALIAN_ITEM = re.compile(r"\b(?:italiano|lingua italiana|italian)\b", re.IGNORECASE)
+
+
 def _split(value: Any) -> list[str]:
-    return [s.strip(" -•*·") for s in re.split(r"[,;\n\r]+", str(value or "")) if s.strip(" -•*·")]
+    return [s.strip(" -•*·") for s in _BETWEEN_ITEMS.split(str(value or "")) if s.strip(" -•*·")]
+
+
+def _from_requirements(data: dict[str, Any]) -> dict[str, Any]:
+    """Licence and Italian level read from the requirements ("patente B / italiano A2") when
+    the file has no value of its own for them; the requirement stays in the list."""
+    raw = data.get("skills")
+    items = raw if isinstance(raw, list) else _split(raw)
+    out = dict(data)
+    if _blank(data.get("licence")):
+        for item in items:
+            if _LICENCE_ITEM.match(str(item).strip()):
+                try:
+                    out["licence"] = parse_licence(item)
+                except ValueError:
+                    continue
+                break
+    if _blank(data.get("italian_required")):
+        for item in items:
+            if _ITALIAN_ITEM.search(str(item)):
+                try:
+                    out["italian_required"] = parse_required_level(item)
+                except ValueError:
+                    continue
+                break
+    return out
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 class VacancyRow(BaseModel):
@@ -232,6 +275,8 @@ class VacancyRow(BaseModel):
         """A second requirements column ("Requisiti" and "Competenze") adds to the first."""
         if isinstance(data, dict) and data.get("skills_secondary"):
             data = {**data, "skills": [*_split(data.get("skills")), *_split(data["skills_secondary"])]}
+        if isinstance(data, dict) and data.get("skills"):
+            data = _from_requirements(data)
         return data
 
     @field_validator("company", "vat", "contract", mode="before")

@@ -2,7 +2,9 @@
 
 1. **Blocking** finds the pairs worth comparing: the same birth date (day and month in either
    order), the same phone, e-mail or half of a tax code, or two name words with the same
-   consonant skeleton (so a missing birth date, swapped names or another spelling still meet).
+   consonant skeleton or key – short ones too when the pair is long enough (Zhu Yong), and a
+   name without its glued Arabic article (Elamrani / El Amrani) – so a missing birth date,
+   swapped names or another spelling still meet.
 2. **Evidence** is weighed by a Fellegi–Sunter model (:mod:`tasks.matching.dedup_model`):
    each field lands on a level, each level weighs ``log2(m/u)``, trained by EM; the score is the
    probability (0-100) that the two referrals are one person.
@@ -10,9 +12,11 @@
    code) and evidence beyond the name (birth date – not 1 January, the registries' placeholder
    –, a tax code, a personal phone or e-mail); names that only resemble each other merge only
    with the same birth date *and* a personal identifier; the same name in the other sex
-   (Oleksandr / Oleksandra) never. Two different valid tax codes or incompatible birth dates
-   (another year; day and month swapped is compatible) never merge – checked on the whole
-   cluster, so a shared phone cannot chain a father, his son of the same name and a referral
+   (Oleksandr / Oleksandra, Mario / Maria) never. A valid tax code's date corrects a typed
+   slip; a year one keystroke away (1973 / 1937) or 1 January against a day of that year needs
+   a personal identifier too. Two valid tax codes or incompatible birth dates (another year,
+   but for one keystroke off 1 January) never merge – checked on the whole cluster,
+   so a shared phone cannot chain a father, his son of the same name and a referral
    without a date into one person; a referral that would merge equally with two people who
    cannot be one goes to review (``ambiguous``). The same valid tax code merges.
 4. **Bands**: score at or above ``merge`` (and the rules hold) merges; at or above ``review``
@@ -40,10 +44,12 @@ from tasks.matching.dedup_model import (
     BIRTH,
     CF,
     EMAIL,
+    JAN1_OTHER,
     MISSING,
     NAME,
     PHONE,
     SHARED_CONTACT,
+    YEAR_TYPO,
     FSModel,
     NameParts,
     birth_dates_compatible,
@@ -134,7 +140,7 @@ def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
         raw = "".join((r.codice_fiscale or "").split()).upper() or None
         cfs.append(cf)
         raws.append(raw if raw and len(raw) == 16 else None)
-        birth.append(r.birth_date or cf_birth_date(cf, year))
+        birth.append(_birth_date(r.birth_date, cf_birth_date(cf, year)))
         phones.append(_phone_key(r.phone))
         emails.append(_email_key(r.email))
     years: dict[str, set[int]] = defaultdict(set)
@@ -144,6 +150,16 @@ def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
                 years[value].add(born.year)
     shared = {v for v, ys in years.items() if len(ys) >= SHARED_CONTACT}
     return _Prepared(names, birth, cfs, raws, phones, emails, shared)
+
+
+def _birth_date(typed: date | None, coded: date | None) -> date | None:
+    """The date to compare: a valid tax code's corrects a typed slip (same day and month, or a
+    compatible date: a first permit's 1 January); a date far from it says the code is someone
+    else's and is kept (the conflict shows)."""
+    if typed is None or coded is None:
+        return coded or typed
+    same_day = (typed.month, typed.day) == (coded.month, coded.day)
+    return coded if same_day or birth_dates_compatible(typed, coded) else typed
 
 
 _NOT_DIGIT = re.compile(r"\D")
@@ -186,9 +202,16 @@ def _block_keys(p: _Prepared, g: int) -> set[tuple[object, ...]]:
         keys.add(("p", p.phone[g]))
     if p.email[g]:
         keys.add(("e", p.email[g]))
-    for words in (p.names[g].skels, p.names[g].alts, p.names[g].keys):  # consonants, or the spelling
+    name = p.names[g]
+    for words in (name.skels, name.alts):  # consonants (the skeleton carries its vowel class)
         found = sorted({s for s in words if len(s) >= 4})
         keys |= {("n", a, b) for i, a in enumerate(found) for b in found[i + 1 :]}
+    # the spelling: two words, short ones too when the pair is long enough (Zhu Yong, Sy Awa)
+    found = sorted({k for k in name.keys if len(k) >= 2})
+    keys |= {("n", a, b) for i, a in enumerate(found) for b in found[i + 1 :] if len(a) + len(b) >= 5}
+    for i, bare in enumerate(name.bare):  # Elamrani meets El Amrani: the other words with the bare one
+        if bare:
+            keys |= {("n", *sorted((bare, k))) for j, k in enumerate(name.keys) if j != i and len(k) >= 4}
     return keys
 
 
@@ -227,7 +250,9 @@ def _candidate_pairs(p: _Prepared, n_ex: int, kinds: str = "dcpen") -> NDArray[n
         idx = m[start : start + size]
         i, j = np.triu_indices(size, k=1)
         chunks.append(idx[i] * n + idx[j])
-    codes = np.unique(np.concatenate(chunks))
+    codes = np.concatenate(chunks)
+    codes.sort()  # unique by sorting: np.unique's hash path is 20 times slower on int64
+    codes = codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
     codes = codes[codes % n >= n_ex]
     return np.stack([codes // n, codes % n], axis=1)
 
@@ -264,7 +289,7 @@ def _name_levels(p: _Prepared, pairs: NDArray[np.int64], need: NDArray[np.bool_]
     combos, back = np.unique(codes, return_inverse=True)
     needed = np.zeros(len(combos), dtype=bool)
     needed[back.reshape(-1)[need]] = True
-    words = [frozenset(x.keys) | frozenset(x.skels) | frozenset(x.alts) for x in p.names]
+    words = [frozenset().union(*x.forms) for x in p.names]
     levels = np.zeros(len(combos), dtype=np.int8)
     for c, (code, full) in enumerate(zip(combos.tolist(), needed.tolist(), strict=True)):
         a, b = first[code // n], first[code % n]
@@ -274,20 +299,36 @@ def _name_levels(p: _Prepared, pairs: NDArray[np.int64], need: NDArray[np.bool_]
 
 
 def _birth_levels(p: _Prepared, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int8]:
+    """Birth-date levels; arrays of one byte or two a pair (millions of pairs at 100k)."""
     import numpy as np
 
     known = np.array([d is not None for d in p.birth])
-    ymd = np.array([(d.year, d.month, d.day) if d else (0, 0, 0) for d in p.birth], dtype=np.int64).reshape(-1, 3)
-    digits = np.stack([ymd[:, 2] // 10, ymd[:, 2] % 10, ymd[:, 1] // 10, ymd[:, 1] % 10], axis=1)
-    ya, yb = ymd[a], ymd[b]
-    equal = (ya == yb).all(axis=1)
-    is_jan1 = (ymd[:, 1] == 1) & (ymd[:, 2] == 1)
-    jan1 = equal & is_jan1[a]
-    same_year = ya[:, 0] == yb[:, 0]
-    swapped = same_year & (ya[:, 1] == yb[:, 2]) & (ya[:, 2] == yb[:, 1])
-    one_digit = same_year & ((digits[a] != digits[b]).sum(axis=1) == 1) & ~is_jan1[a] & ~is_jan1[b]
-    out = np.where(equal, 4, np.where(swapped | one_digit, 2, 0)).astype(np.int8)
-    out[jan1] = 3
+    ymd = np.array([(d.year, d.month, d.day) if d else (0, 0, 0) for d in p.birth], dtype=np.int16).reshape(-1, 3)
+    year, month, day = ymd[:, 0], ymd[:, 1].astype(np.int8), ymd[:, 2].astype(np.int8)
+    is_jan1 = (month == 1) & (day == 1)
+    ya, yb, ma, mb, da, db = year[a], year[b], month[a], month[b], day[a], day[b]
+    same_year = ya == yb
+    same_md = (ma == mb) & (da == db)
+    ja, jb = is_jan1[a], is_jan1[b]
+    out = np.zeros(len(a), dtype=np.int8)
+    out[same_year & same_md] = 4
+    out[same_year & same_md & ja] = 3
+    # day and month swapped, or one digit of the day or month mistyped (never on 1 January)
+    digits = np.stack([day // 10, day % 10, month // 10, month % 10], axis=1).astype(np.int8)
+    near = np.flatnonzero(same_year & ~same_md)
+    swapped = (ma[near] == db[near]) & (da[near] == mb[near])
+    one_digit = ((digits[a[near]] != digits[b[near]]).sum(axis=1) == 1) & ~ja[near] & ~jb[near]
+    out[near[swapped | one_digit]] = 2
+    # one digit of the year mistyped or its last two swapped, on the same day and month
+    slip = np.flatnonzero(~same_year & same_md & ~ja)
+    if len(slip):
+        ys = np.stack([year // 1000, year // 100 % 10, year // 10 % 10, year % 10], axis=1).astype(np.int8)
+        ea, eb = ys[a[slip]], ys[b[slip]]
+        typo = ((ea != eb).sum(axis=1) == 1) | (
+            (ea[:, :2] == eb[:, :2]).all(axis=1) & (ea[:, 2] == eb[:, 3]) & (ea[:, 3] == eb[:, 2])
+        )
+        out[slip[typo]] = YEAR_TYPO
+    out[same_year & (ja != jb)] = JAN1_OTHER  # 1 January, the placeholder, and a day of that year
     out[~(known[a] & known[b])] = MISSING
     return out
 
@@ -304,12 +345,13 @@ def _cf_levels(p: _Prepared, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDAr
     va, vb = valid[a], valid[b]
     both_valid = (va >= 0) & (vb >= 0)
     both_raw = has_raw[a] & has_raw[b]
-    distance = (raw[a] != raw[b]).sum(axis=1)
     out = np.full(len(a), MISSING, dtype=np.int8)
-    raw_case = both_raw & ~both_valid
-    out[raw_case & (distance <= 2)] = 2
-    out[raw_case & (distance > 2) & ((va >= 0) | (vb >= 0))] = 0
-    out[both_raw & (distance == 0)] = 3
+    typed = np.flatnonzero(both_raw)  # character distance only where both wrote 16 characters
+    distance = (raw[a[typed]] != raw[b[typed]]).sum(axis=1)
+    raw_case = ~both_valid[typed]
+    out[typed[raw_case & (distance <= 2)]] = 2
+    out[typed[raw_case & (distance > 2) & ((va[typed] >= 0) | (vb[typed] >= 0))]] = 0
+    out[typed[distance == 0]] = 3
     out[both_valid & personal[a] & personal[b] & (va != vb)] = 0
     out[both_valid & (va == vb)] = 3
     return out
@@ -375,7 +417,9 @@ def _mergeable(row: Sequence[int]) -> bool:
         return False
     if row[NAME] == 2:  # a typo on top of another spelling: the date and a personal contact agree
         return row[BIRTH] == 4 and (row[PHONE] == 3 or row[EMAIL] == 3 or row[CF] == 2)
-    # 1 January is the date registries give when the day is unknown: namesakes share it
+    # 1 January is the date registries give when the day is unknown: namesakes share it. It,
+    # a 1 January against a day of that year, or a year one keystroke away (1984 / 1948) need
+    # a personal identifier that agrees.
     return row[BIRTH] in (2, 4) or row[CF] == 2 or row[PHONE] == 3 or row[EMAIL] == 3
 
 

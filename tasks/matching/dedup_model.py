@@ -13,7 +13,13 @@ Names are compared word by word, in any order: the same matching key
 conventions of Ukrainian and Russian names in Latin letters – KMU 2010, English, French,
 German, Italian clerks – differ mostly in how they write the same consonants), or one slip of
 the keyboard. A final "a" is kept in the skeleton: Oleksandr and Oleksandra are twins, not
-spellings.
+spellings. Beyond the Cyrillic families, the forms other conventions give one name: the Arabic
+article written apart, glued or dropped (El Amrani / Elamrani / Amrani), "Md" and "M." for
+Muhammad, the French "ou" for w (Ouali / Wali), the English "ow" (Chowdhury / Choudhury), the
+diphthong ai / ei / ay (Shaikh / Sheikh), o and u in long Arabic and Bengali names (Hossain /
+Hussain), the Italian i that only softens c and g (Sciapovalez), and words run together
+(Abd el-Kader / Abdelkader, Xiao Ming / Xiaoming). Names that agree but for one word are
+"similar" only when that word looks like a slip of the other: twins share the rest.
 
 Everything here is pure; numpy is imported by the functions that need it.
 """
@@ -51,9 +57,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "data di nascita": (
         "date di nascita diverse",
         "data di nascita mancante",
-        "data di nascita quasi uguale (giorno e mese scambiati o una cifra diversa nel giorno o nel mese)",
+        "data di nascita quasi uguale (giorno e mese scambiati o una cifra sbagliata)",
         "stessa data di nascita, ma il 1° gennaio (data convenzionale)",
         "stessa data di nascita",
+        "stesso anno di nascita, il 1° gennaio da una parte (giorno ignoto)",
+        "stesso giorno e mese di nascita, anno con una cifra sbagliata o due cifre invertite",
     ),
     "codice fiscale": (
         "codici fiscali diversi",
@@ -105,15 +113,31 @@ _SKELETON_RULES = tuple(
 )
 _VOWELS = frozenset("aeiou")
 _PARTICLES = frozenset({"el", "al"})
+# The Arabic article written onto the name (Elamrani, Alfassi): the name without it is a
+# spelling of the same name. The rest must be a name of its own (5+ letters), not Alberto.
+_GLUED_ARTICLE = re.compile(r"^(?:el|al)(?=[a-z]{5,}$)")
+# "Muhammad" abbreviated, as South Asian documents write it before the given name.
+_MUHAMMAD = frozenset({"md", "mohd", "mhd", "muhd"})
+# French "ou" before a vowel is a w (Ouali / Wali, Ouazzani / Wazzani, Ouattara / Wattara).
+_FRENCH_W = re.compile(r"^ou(?=[aeiy])")
+# English "ow" before a consonant is a vowel (Chowdhury / Choudhury); elsewhere w is v.
+_GLIDE_W = re.compile(r"(?<=[aeiou])w(?=[bcdfghklmnpqrstvxz])")
 
 
 @lru_cache(maxsize=200_000)
-def skeleton(word: str, german_ch: bool = False) -> str:
+def skeleton(word: str, german_ch: bool = False, glide_w: bool = False, round_vowels: bool = False) -> str:
     """Consonant skeleton of one normalised word, with the key's initial vowel and a final "a".
 
     Shevchenko, Schewtschenko, Chevtchenko and Scevcenko share one skeleton; Anna and Inna,
-    Oleksandr and Oleksandra do not. ``german_ch`` reads "ch" as х rather than ч / ш.
+    Oleksandr and Oleksandra do not. ``german_ch`` reads "ch" as х rather than ч / ш;
+    ``glide_w`` reads "w" before a consonant as a vowel (Chowdhury), not as the v of Polish
+    and German spellings (Lewczenko); ``round_vowels`` puts o and u in one class, as Arabic and
+    Bengali names write the same vowel either way (Hossain / Hussain) – only for long words:
+    Rossi and Russo are two Italian names.
     """
+    word = _FRENCH_W.sub("w", word)
+    if glide_w:
+        word = _GLIDE_W.sub("u", word)
     key = name_key_token(word)
     out = word.lower()
     if german_ch:  # German and Italian clerks write х as "ch" (Sacharow, Charcenko)
@@ -121,16 +145,24 @@ def skeleton(word: str, german_ch: bool = False) -> str:
     for pattern, repl in _SKELETON_RULES:
         out = pattern.sub(repl, out)
     head = key[0] if key and key[0] in _VOWELS else ""
-    return head + out.lower() + ("A" if word.endswith("a") else "") + ":" + _first_vowel(word)
+    vowel = _first_vowel(word)
+    if round_vowels and vowel == "o":
+        vowel = "u"
+    return head + out.lower() + ("A" if word.endswith("a") else "") + ":" + vowel
 
 
 _VOWEL_CLASS = {"a": "a", "o": "o", "u": "u", "e": "i", "i": "i", "y": "i"}
+_DIPHTHONG = re.compile(r"[ae][iyj](?![aeiou])")
+_ITALIAN_SOFT_I = re.compile(r"(?<=[cg])i(?=[aou])")  # Scia-, Cio-, Gio-: the i only softens
 
 
 def _first_vowel(word: str) -> str:
-    """Class of the first vowel sound (a, o, u, or i for e/i/y): Harpreet and Gurpreet differ,
-    Yulia, Julia and Ioulia (glides dropped, "ou" = u) do not."""
+    """Class of the first vowel sound (a, o, u, or i for e/i/y): Harpreet and Gurpreet
+    differ, Yulia, Julia and Ioulia (glides dropped, "ou" = u) do not, nor Shaikh and Sheikh,
+    Zainab and Zeinab, Zaitseva and Sajzewa (the diphthong ai / ei / ay / aj), nor Chapovalets
+    and Sciapovalez (the Italian i that only softens c and g)."""
     w = word.replace("ou", "u").replace("ie", "e").replace("ye", "e")
+    w = _ITALIAN_SOFT_I.sub("", _DIPHTHONG.sub("e", w))
     w = re.sub(r"^[yji](?=[aeiou])", "", w)
     for ch in w[1:] if w and w[0] not in "aeiouy" else w:
         if ch in _VOWEL_CLASS:
@@ -143,25 +175,69 @@ class NameParts:
     """One person's name words, their keys and skeletons (computed once per record)."""
 
     words: tuple[str, ...]
+    raw: tuple[str, ...]  # the words as written, the Arabic article included
     keys: tuple[str, ...]
     skels: tuple[str, ...]
     alts: tuple[str, ...]  # skeletons reading "ch" as х
+    bare: tuple[str, ...]  # the key without a glued Arabic article (Elamrani → amrani), else ""
+    forms: tuple[frozenset[str], ...]  # every spelling-free form of each word (key, skeletons)
 
     @classmethod
     def of(cls, words: Sequence[str]) -> NameParts:
-        ws = tuple(w for w in words if w)
-        if len(ws) > 2:  # the Arabic article is written or dropped at will (El Mansouri / Mansouri)
-            ws = tuple(w for w in ws if w not in _PARTICLES)
+        """The parts of one name (cached: a city's referrals repeat their names)."""
+        return _name_parts(tuple(words))
+
+    @classmethod
+    def _build(cls, words: tuple[str, ...]) -> NameParts:
+        ws = raw = tuple(_MUHAMMAD_KEY if w in _MUHAMMAD else w for w in words if w)
+        if len(ws) > 1:  # the Arabic article is written or dropped at will (El Mansouri / Mansouri)
+            ws = tuple(w for w in ws if w not in _PARTICLES) or ws
         keys = tuple(name_key_token(w) for w in ws)
-        return cls(ws, keys, tuple(skeleton(w) for w in ws), tuple(skeleton(w, True) for w in ws))
+        skels = tuple(skeleton(w) for w in ws)
+        alts = tuple(skeleton(w, True) for w in ws)
+        bare_words = tuple(_GLUED_ARTICLE.sub("", w) if _GLUED_ARTICLE.match(w) else "" for w in ws)
+        bare = tuple(name_key_token(w) if w else "" for w in bare_words)
+        forms = tuple(
+            frozenset(
+                f
+                for f in (
+                    k,
+                    s,
+                    a,
+                    skeleton(w, glide_w=True),
+                    skeleton(w, round_vowels=True) if len(w) >= 6 else "",
+                    b,
+                    skeleton(bw) if bw else "",
+                )
+                if f and (f is k or f is b or len(f) >= 4)
+            )
+            for w, k, s, a, b, bw in zip(ws, keys, skels, alts, bare, bare_words, strict=True)
+        )
+        return cls(ws, raw, keys, skels, alts, bare, forms)
 
     def joined(self) -> set[tuple[str, ...]]:
         """The sorted keys with two neighbouring words written as one (Abdel Kader / Abdelkader)."""
         k, w = self.keys, self.words
         return {tuple(sorted((*k[:i], name_key_token(w[i] + w[i + 1]), *k[i + 2 :]))) for i in range(len(k) - 1)}
 
+    def rejoined(self) -> list[NameParts]:
+        """The name with two or three neighbouring words as written run together, the article
+        included (Abd el-Kader / Abdelkader, Ait Ahmed / Aitahmed, Xiao Ming / Xiaoming)."""
+        w = self.raw
+        return [
+            NameParts.of((*w[:i], "".join(w[i : i + run]), *w[i + run :]))
+            for run in (2, 3)
+            for i in range(len(w) - run + 1)
+        ]
+
+
+@lru_cache(maxsize=200_000)
+def _name_parts(words: tuple[str, ...]) -> NameParts:
+    return NameParts._build(words)
+
 
 _EXACT, _VARIANT, _PARTIAL = 3, 2, 1
+_MUHAMMAD_KEY = "mohammed"
 
 
 def _one_slip(a: str, b: str) -> bool:
@@ -196,8 +272,7 @@ def _word_match(a: NameParts, i: int, b: NameParts, j: int) -> int:
     ka, kb = a.keys[i], b.keys[j]
     if ka == kb:
         return _EXACT
-    sa, sb = a.skels[i], b.skels[j]
-    if (sa == sb or a.alts[i] == sb or sa == b.alts[j]) and len(sa) >= 4:
+    if not a.forms[i].isdisjoint(b.forms[j]):  # another spelling: a skeleton, the article
         return _VARIANT
     if ka[0] != kb[0]:
         return 0
@@ -205,8 +280,8 @@ def _word_match(a: NameParts, i: int, b: NameParts, j: int) -> int:
         if _transposed(ka, kb) or _transposed(a.words[i], b.words[j]) or _one_slip(ka, kb):
             return _VARIANT
     short, long_ = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
-    if len(short) >= 2 and long_.startswith(short):
-        return _PARTIAL  # a second surname cut short by a form's field length
+    if long_.startswith(short):
+        return _PARTIAL  # a second surname cut short by a form's field length, or an initial (M.)
     return 0
 
 
@@ -217,8 +292,11 @@ def name_level(a: NameParts, b: NameParts) -> int:
     if sorted(a.keys) == sorted(b.keys):
         return 5
     short, long_ = (a, b) if len(a.keys) <= len(b.keys) else (b, a)
-    if len(long_.keys) > len(short.keys) and tuple(sorted(short.keys)) in long_.joined():
-        return 4
+    if len(long_.keys) > len(short.keys):
+        if tuple(sorted(short.keys)) in long_.joined():
+            return 4
+        if any(len(v.keys) == len(short.keys) and name_level(short, v) >= 4 for v in long_.rejoined()):
+            return 4
     # best one-to-one pairing of the shorter name's words (names have at most a few words)
     # A truncated word only counts in names of three words or more on both sides (a cut second
     # surname): in two-word names a prefix is another name (Ivan / Ivanna are twins).
@@ -244,9 +322,27 @@ def name_level(a: NameParts, b: NameParts) -> int:
     rest = [long_.keys[j] for j in range(len(long_.keys)) if j not in used]
     if any(_other_sex(short.keys[i], k) for i in left for k in rest):
         return 1  # Oleksandr / Oleksandra, Kovalskyi / Kovalska: a brother and a sister
-    if strong >= 1 and _fuzzy(short, long_) >= 85:
+    unpaired = [j for j in range(len(long_.keys)) if j not in used]
+    if strong >= 1 and (
+        _leftovers_alike(short, left, long_, unpaired, strong) if left and unpaired else _fuzzy(short, long_) >= 85
+    ):
         return 2
     return 1 if strong >= 1 else 0
+
+
+def _leftovers_alike(short: NameParts, left: list[int], long_: NameParts, rest: list[int], strong: int) -> bool:
+    """The words left unpaired look like one slip of each other, as keys or as written
+    (Iria / Irina, Kahdija / Khadija, Olleksii / Oleksii); with two words or more paired, the
+    whole names may be close instead (Nadiia / Nadezhda Havrylyshyn-Orlovyuk). Twins' given
+    names are not alike: Iryna / Daryna, and Mariia / Dariia differ in the first letter alone –
+    a family name agreeing says nothing about them."""
+    ratio = _rapidfuzz()[1]
+    keys = " ".join(sorted(short.keys[i] for i in left)), " ".join(sorted(long_.keys[j] for j in rest))
+    words = " ".join(sorted(short.words[i] for i in left)), " ".join(sorted(long_.words[j] for j in rest))
+    a, b = words
+    if len(a) == len(b) and a[0] != b[0] and a[1:] == b[1:]:
+        return False
+    return max(ratio(*keys), ratio(*words)) >= 80 or (strong >= 2 and _fuzzy(short, long_) >= 85)
 
 
 _FEMININE_ENDINGS = ("a", "na", "ia", "iia", "ya", "iya")
@@ -254,11 +350,12 @@ _FEMININE_ENDINGS = ("a", "na", "ia", "iia", "ya", "iya")
 
 def _other_sex(a: str, b: str) -> bool:
     """The same name in the other sex: one adds a feminine ending to the other, or the two
-    end -i (masculine adjective, folded) and -a (feminine) on the same stem."""
+    end -i (masculine adjective, folded) or -o (Mario, Francesco) and -a (feminine) on the
+    same stem."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if long_.startswith(short) and long_[len(short) :] in _FEMININE_ENDINGS:
         return True
-    return len(a) > 4 and len(b) > 4 and a[:-1] == b[:-1] and {a[-1], b[-1]} == {"a", "i"}
+    return len(a) > 3 and len(b) > 3 and a[:-1] == b[:-1] and {a[-1], b[-1]} in ({"a", "i"}, {"a", "o"})
 
 
 def _fuzzy(a: NameParts, b: NameParts) -> float:
@@ -268,28 +365,45 @@ def _fuzzy(a: NameParts, b: NameParts) -> float:
 # --- other fields ----------------------------------------------------------------------------------
 
 
+JAN1_OTHER = 5  # the level of 1 January on one side and another day of the same year
+YEAR_TYPO = 6  # the same day and month, the year one keystroke away (1973 / 1937)
+
+
 def birth_level(a: date | None, b: date | None) -> int:
     """Level of two birth dates (labels in ``LEVELS["data di nascita"]``)."""
     if a is None or b is None:
         return MISSING
     if a == b:
         return 3 if (a.month, a.day) == (1, 1) else 4
+    if a.year == b.year and ((a.month, a.day) == (1, 1)) != ((b.month, b.day) == (1, 1)):
+        return JAN1_OTHER
+    if a.year != b.year:
+        return YEAR_TYPO if birth_dates_compatible(a, b) else 0
     return 2 if birth_dates_compatible(a, b) else 0
 
 
 def birth_dates_compatible(a: date | None, b: date | None) -> bool:
-    """Equal, missing, day and month swapped, or one digit of the day or month mistyped
-    (never on 1 January, the placeholder date; a different year is another person)."""
+    """Equal, missing, day and month swapped, one digit of the day or month mistyped, one
+    digit of the year mistyped or its last two swapped (the same day and month: 1973 / 1937),
+    or 1 January – the registries' placeholder for an unknown day – and another day of the
+    same year. Never a typo on 1 January itself: namesakes share it."""
     if a is None or b is None or a == b:
         return True
+    jan1 = (a.month, a.day) == (1, 1) or (b.month, b.day) == (1, 1)
     if a.year != b.year:
-        return False
-    if (a.month, a.day) == (b.day, b.month):
+        return not jan1 and (a.month, a.day) == (b.month, b.day) and year_typo(a.year, b.year)
+    if jan1 or (a.month, a.day) == (b.day, b.month):
         return True
-    if (a.month, a.day) == (1, 1) or (b.month, b.day) == (1, 1):
-        return False
     sa, sb = a.strftime("%d%m"), b.strftime("%d%m")
     return sum(x != y for x, y in zip(sa, sb, strict=True)) == 1
+
+
+def year_typo(a: int, b: int) -> bool:
+    """Two years one keystroke apart: one digit different, or the last two swapped."""
+    sa, sb = f"{a:04d}", f"{b:04d}"
+    if sum(x != y for x, y in zip(sa, sb, strict=True)) == 1:
+        return True
+    return sa[:2] == sb[:2] and sa[2:] == sb[3] + sb[2]
 
 
 _OMOCODE = str.maketrans("LMNPQRSTUV", "0123456789")

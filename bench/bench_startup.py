@@ -1,13 +1,17 @@
 """Flow-run start-up: the imports a new flow-run process pays before the first line of a stage.
 
-A Prefect flow run is a new process (``python -m prefect.engine``): it imports Prefect's engine
-and ``prefect.flow_engine`` (which sets up Prefect's logging and client), then the stage's
-entrypoint module. This measures, interleaved round by round, a process that imports only those
-two (the baseline: what any flow run costs) and one that also imports each stage module, and
-prints the medians and the stage's own share. The heavy libraries a stage does not need at start
-(matplotlib, openpyxl, numpy, rapidfuzz, jinja2, alembic, phonenumbers) are imported inside the
-functions that use them (tests/unit/test_lazy_imports.py holds every stage to that); the last
-column lists any that a stage still loads.
+A Prefect flow run is a new process (``python -m prefect.engine``, also for the deployments
+``deploy/serve.py`` serves): it imports Prefect's engine and ``prefect.flow_engine`` (which sets
+up Prefect's logging and client), then the stage's entrypoint module. This measures,
+interleaved round by round, a process that imports only those two (the baseline: what any flow
+run costs), one that also imports the SQL models (``models``: SQLModel, SQLAlchemy and the
+tables, which every stage's first database step needs), and one per stage module; it prints
+the medians of wall time and of CPU time (user + system: steadier than wall time when other
+work shares the cores), the stage's share over the baseline and over the models. The heavy
+libraries a stage does not need at start (matplotlib, openpyxl, numpy, rapidfuzz, jinja2,
+alembic, phonenumbers) are imported inside the functions that use them
+(tests/unit/test_lazy_imports.py holds every stage to that); the last column lists any that a
+stage still loads.
 
 Run: ``.venv/bin/python -m bench.bench_startup [--rounds 5] [flows.referral ...]``. Goal: a
 stage's flow run starts in at most 1.5 s (baseline included) on a 2-core machine.
@@ -16,6 +20,7 @@ stage's flow run starts in at most 1.5 s (baseline included) on a 2-core machine
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +32,8 @@ from deploy.specs import DEPLOYMENTS
 #: What ``python -m prefect.engine`` imports before it loads the entrypoint (its ``__main__``
 #: imports ``prefect.flow_engine``, hence ``prefect.main`` and the logging set-up).
 BASELINE = "import prefect.engine, prefect.flow_engine"
+#: The database layer every stage uses from its first step on.
+MODELS = "import models, sqlmodel"
 HEAVY = ("matplotlib", "openpyxl", "numpy", "rapidfuzz", "jinja2", "alembic", "phonenumbers")
 GOAL_SECONDS = 1.5
 
@@ -36,10 +43,14 @@ def stage_modules() -> list[str]:
     return sorted({d.entrypoint.split(":")[0].removesuffix(".py").replace("/", ".") for d in DEPLOYMENTS})
 
 
-def _timed(code: str) -> float:
+def _timed(code: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of a new interpreter running ``code``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def heavy_loaded(module: str) -> list[str]:
@@ -57,19 +68,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("modules", nargs="*", help="stage modules to measure (default: every deployment's)")
     args = parser.parse_args(argv)
     modules = args.modules or stage_modules()
-    times: dict[str, list[float]] = {m: [] for m in ["(baseline)", *modules]}
+    codes = {"(baseline)": BASELINE, "(+ SQL models)": f"{BASELINE}; {MODELS}"}
+    codes |= {m: f"{BASELINE}; import {m}" for m in modules}
+    walls: dict[str, list[float]] = {name: [] for name in codes}
+    cpus: dict[str, list[float]] = {name: [] for name in codes}
     for _ in range(args.rounds):
-        times["(baseline)"].append(_timed(BASELINE))
-        for module in modules:
-            times[module].append(_timed(f"{BASELINE}; import {module}"))
-    base = statistics.median(times["(baseline)"])
-    print(f"{'module':<20} {'median s':>9} {'stage s':>8} {'goal':>5}  heavy libraries loaded at start")
-    print(f"{'prefect.flow_engine':<20} {base:>9.2f} {0:>8.2f}")
-    for module in modules:
-        median = statistics.median(times[module])
-        goal = "ok" if median <= GOAL_SECONDS else "over"
-        heavy = ", ".join(heavy_loaded(module)) or "—"
-        print(f"{module:<20} {median:>9.2f} {median - base:>8.2f} {goal:>5}  {heavy}")
+        for name, code in codes.items():
+            wall, cpu = _timed(code)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    base, base_cpu = statistics.median(walls["(baseline)"]), statistics.median(cpus["(baseline)"])
+    floor_cpu = statistics.median(cpus["(+ SQL models)"])
+    print(
+        f"{'module':<22} {'wall s':>7} {'cpu s':>6} {'stage s':>8} {'stage cpu':>9} {'over models':>11} {'goal':>5}"
+        "  heavy libraries loaded at start"
+    )
+    print(f"{'prefect.flow_engine':<22} {base:>7.2f} {base_cpu:>6.2f} {0:>8.2f} {0:>9.2f}")
+    for name in ["(+ SQL models)", *modules]:
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        goal = "ok" if wall <= GOAL_SECONDS else "over"
+        heavy = ", ".join(heavy_loaded(name)) if name in modules else ""
+        print(
+            f"{name:<22} {wall:>7.2f} {cpu:>6.2f} {wall - base:>8.2f} {cpu - base_cpu:>9.2f} "
+            f"{cpu - floor_cpu:>11.2f} {goal:>5}  {heavy or '—'}"
+        )
 
 
 if __name__ == "__main__":

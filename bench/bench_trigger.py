@@ -6,6 +6,11 @@ small referral files one after the other, and measures for each:
   INTAKE_SCHEDULED by the triggered intake run;
 - end to end: referral deployment submitted → cases scheduled.
 Baseline in the same run: the same scheduling step called directly (no Prefect).
+Then where the time goes, from the server's own timestamps (Prefect's states, the case events):
+the trigger (referral run ended → intake run created by the server), the served runner's pick-up
+(created → Pending), the flow-run process start (Pending → Running: a new Python process that
+imports Prefect and the stage, bench/bench_startup.py) and the stage's work (Running → the last
+case of the file scheduled).
 Run: .venv/bin/python -m bench.bench_trigger [--rounds 5]
 """
 
@@ -16,6 +21,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from models import clock
 
@@ -52,6 +58,7 @@ def main() -> None:
         var.mkdir()
         with MailSink(var / "mail") as sink, local_stack(var, smtp_port=sink.port):
             trigger, total, direct = _measure(var, args.rounds)
+            parts = _breakdown()
     print(f"rounds: {args.rounds}")
     print(
         f"file imported → intake scheduled via trigger: median {statistics.median(trigger):.2f} s "
@@ -60,6 +67,61 @@ def main() -> None:
     print(f"referral submitted → intake scheduled (end to end): median {statistics.median(total):.2f} s")
     print(f"baseline, the scheduling step called directly: median {statistics.median(direct) * 1000:.1f} ms")
     print(f"ratio trigger latency / direct step: {statistics.median(trigger) / statistics.median(direct):.0f}x")
+    print("where the trigger latency goes (server timestamps, median s):")
+    for name, values in parts.items():
+        print(f"  {name:<44} {statistics.median(values):5.2f}  (min {min(values):.2f}, max {max(values):.2f})")
+
+
+def _breakdown() -> dict[str, list[float]]:
+    """Per round, from Prefect's states and the case events: referral end → intake run created
+    (trigger) → Pending (runner's pick-up) → Running (process start) → its cases scheduled."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+    from sqlmodel import col, func, select
+
+    from models.cases import CaseEvent
+    from models.enums import State
+    from tasks.runtime.db import session_scope
+
+    def runs(name: str) -> list[Any]:
+        with get_client(sync_client=True) as client:
+            found = client.read_flow_runs(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[name])))
+            return sorted(
+                ((r, client.read_flow_run_states(r.id)) for r in found if r.state and r.state.is_completed()),
+                key=lambda pair: pair[0].created,
+            )
+
+    def first(states: list[Any], kind: str) -> Any:
+        return next(s.timestamp for s in states if s.type.value == kind)
+
+    parts: dict[str, list[float]] = {
+        "trigger: referral ended → intake run created": [],
+        "runner pick-up: created → Pending": [],
+        "process start: Pending → Running": [],
+        "stage work: Running → cases scheduled": [],
+    }
+    intakes = runs("intake")
+    for referral, _ in runs("referral"):
+        ended = referral.end_time  # the events leave in its last step: the intake may be created before
+        intake = next(((r, st) for r, st in intakes if r.created >= referral.start_time), None)
+        if intake is None:
+            continue
+        run, states = intake
+        intakes = [pair for pair in intakes if pair[0].id != run.id]
+        with session_scope() as session:
+            done = session.exec(
+                select(func.max(CaseEvent.at)).where(
+                    col(CaseEvent.flow_run_id) == str(run.id), CaseEvent.to_state == State.INTAKE_SCHEDULED
+                )
+            ).one()
+        pending, running = first(states, "PENDING"), first(states, "RUNNING")
+        parts["trigger: referral ended → intake run created"].append((run.created - ended).total_seconds())
+        parts["runner pick-up: created → Pending"].append((pending - run.created).total_seconds())
+        parts["process start: Pending → Running"].append((running - pending).total_seconds())
+        if done is not None:
+            at = done if done.tzinfo else done.replace(tzinfo=running.tzinfo)
+            parts["stage work: Running → cases scheduled"].append((at - running).total_seconds())
+    return {k: v for k, v in parts.items() if v}
 
 
 def _measure(var: Path, rounds: int) -> tuple[list[float], list[float], list[float]]:

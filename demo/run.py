@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes
+from typing import TYPE_CHECKING, Any
 
 from config.settings import PROJECT_ROOT
 from deploy.client import (
@@ -30,6 +31,9 @@ from deploy.client import (
 )
 from models import clock
 from tasks.runtime.prefect_api import completed_runs, form_inputs
+
+if TYPE_CHECKING:
+    from demo.synthetic.dataset import DemoDataset
 
 VAR = PROJECT_ROOT / "var"
 SEED = 2026
@@ -52,10 +56,14 @@ def main() -> int:
     from tasks.mail.smtp_sink import MailSink
 
     api_port = 4200 if port_free(4200) else None
-    with MailSink(VAR / "mail") as sink, local_stack(VAR, api_port=api_port, smtp_port=sink.port) as stack:
+    prepared = Prepared()
+    with (
+        MailSink(VAR / "mail") as sink,
+        local_stack(VAR, api_port=api_port, smtp_port=sink.port, while_starting=prepared.run) as stack,
+    ):
         _say(f"Prefect server: {stack.ui_url}  ·  SMTP sink: 127.0.0.1:{sink.port} → var/mail/")
-        run_pipeline(started)
-        _say_desk_accounts()
+        run_pipeline(prepared.dataset)
+        _say_desk_accounts(prepared.accounts)
         _say(
             f"\nFatto in {time.monotonic() - started:.0f} s. Interfaccia: `make serve` riapre {stack.ui_url} "
             "sullo stesso database Prefect (var/prefect)."
@@ -63,20 +71,38 @@ def main() -> int:
     return 0
 
 
-def _say_desk_accounts() -> None:
-    """The operators' desk (docs/DESK.md): demo accounts and how to sign in."""
-    from portal.desk.demo import DEMO_PASSWORD, create_demo_accounts
-    from tasks.runtime.db import session_scope
+class Prepared:
+    """What needs no Prefect, done while the server starts (deploy/stack.py: ``while_starting``):
+    the application database, the partners, the synthetic files and the desk's demo accounts."""
 
-    with session_scope() as session:
-        lines = create_demo_accounts(session)
+    dataset: DemoDataset
+    accounts: list[str]
+
+    def run(self) -> None:
+        from demo.synthetic.dataset import build_demo_dataset
+        from portal.desk.demo import create_demo_accounts
+        from tasks.core.partners import sync_organisations
+        from tasks.runtime.db import migrate, session_scope
+
+        migrate()
+        with session_scope() as session:
+            sync_organisations(session)
+        self.dataset = build_demo_dataset(VAR / "demo" / "inbox", seed=SEED)
+        with session_scope() as session:
+            self.accounts = create_demo_accounts(session)
+
+
+def _say_desk_accounts(lines: list[str]) -> None:
+    """The operators' desk (docs/DESK.md): demo accounts and how to sign in."""
+    from portal.desk.demo import DEMO_PASSWORD
+
     _say("\nScrivania degli operatori: `make serve`, poi http://127.0.0.1:8088/scrivania/ con uno di questi account")
     for line in lines:
         _say(line)
     _say(f"  password (solo demo): {DEMO_PASSWORD}")
 
 
-def run_pipeline(started: float) -> None:
+def run_pipeline(dataset: DemoDataset) -> None:
     from demo.operator import (
         company_answers,
         dedup_answers,
@@ -88,15 +114,9 @@ def run_pipeline(started: float) -> None:
         record_contact_consents,
         training_file,
     )
-    from demo.synthetic.dataset import build_demo_dataset
-    from tasks.core.partners import sync_organisations
-    from tasks.runtime.db import migrate, session_scope
+    from tasks.runtime.db import session_scope
 
     rng = random.Random(SEED)
-    migrate()
-    with session_scope() as session:
-        sync_organisations(session)
-    dataset = build_demo_dataset(VAR / "demo" / "inbox", seed=SEED)
     today = clock.today()
 
     partners = {s.referrer for s in dataset.referral_files}
@@ -104,6 +124,10 @@ def run_pipeline(started: float) -> None:
     for spec in dataset.referral_files:
         result = run("referral/referral", {"file_path": str(spec.path), "referrer_code": spec.referrer})
         _say(f"   {spec.path.name}: {result}")
+    from demo.partners import partners_refer_through_page  # volunteers on /segnalazioni/ (issue 20)
+
+    pages = partners_refer_through_page(None, dataset, rng, today)
+    _say("\n".join(f"   {line}" for line in [pages.summary(), *pages.status_lines()]))
 
     if count_reviews():
         _say("   possibili duplicati in fascia grigia → modulo dell'operatore (trigger)")
@@ -121,19 +145,22 @@ def run_pipeline(started: float) -> None:
     offices = scheduled_offices()
     far = (today + timedelta(days=60)).isoformat()
     form_runs = {o: start("intake-form/intake-form", {"office": o, "up_to": far}) for o in offices}
-    first = True
+    refused: tuple[Any, list[dict[str, Any]]] | None = None
     for run_id in form_runs.values():
         wait_paused(run_id)
         with session_scope() as session:
             codes = [r["case_code"] for r in form_inputs(run_id)]
             answers = intake_answers(session, dataset, codes, rng)
-        if first:  # show that an invalid form is refused and asked again
+        if refused is None:  # show that an invalid form is refused and asked again
             bad = [dict(a) for a in answers]
             bad[0] = {**bad[0], "present": True, "occupations": ["0000"]}
             resume(run_id, {"results": bad})
-            wait_paused(run_id, again=True)
-            first = False
+            refused = (run_id, answers)  # answered right once the others are: it asks again meanwhile
+            continue
         resume(run_id, {"results": answers})
+    if refused is not None:
+        wait_paused(refused[0], again=True)
+        resume(refused[0], {"results": refused[1]})
     for run_id in form_runs.values():
         wait_done(run_id)
     _say(f"   moduli di colloquio compilati per {len(form_runs)} CPI")
@@ -196,8 +223,13 @@ def run_pipeline(started: float) -> None:
         wait_done(proposals)
     with session_scope() as session:
         registers = progress_registers(session, VAR / "demo" / "inbox", today, rng)
-    for path, body in registers:
-        run("policy-progress/policy-progress", {"file_path": str(path), "sender_code": body})
+    # one register per provider, about different cases: all at once
+    register_runs = [
+        start("policy-progress/policy-progress", {"file_path": str(path), "sender_code": body})
+        for path, body in registers
+    ]
+    for run_id in register_runs:
+        wait_done(run_id)
     table = start("tavolo/tavolo", {"as_of": (today + timedelta(days=45)).isoformat()})
     if wait_paused_or_done(table):
         resume(table, {"decisions": form_inputs(table)})
@@ -257,14 +289,18 @@ def print_funnel() -> None:
     for r in rows:
         _say(f"  {r['state']!s:<18} {r['reached']:>5} · {r['now']:>5}")
     files: Counter[str] = Counter()
+    largest = (0, "—")
     for path in (VAR / "mail").glob("*.eml"):
-        files[message_from_bytes(path.read_bytes()).get("X-Incontro-Kind", "?")] += 1
+        kind = message_from_bytes(path.read_bytes()).get("X-Incontro-Kind", "?")
+        files[kind] += 1
+        largest = max(largest, (path.stat().st_size, kind))
     _say(f"  assunti per percorso (politica/formazione): {routes}")
     _say(f"  pratiche aperte senza prossimo passo, responsabile o scadenza: {stuck} (elenco: incontro cases --stuck)")
     _say("\nEmail per tipo (outbox: inviate/fallite · file .eml in var/mail/)")
     for kind in sorted(set(emails) | set(files)):
         status = emails.get(kind, {})
         _say(f"  {kind:<30} {status.get('sent', 0):>4} / {status.get('failed', 0):<3} · {files.get(kind, 0):>4}")
+    _say(f"  email più grande: {largest[0] / 1024:.1f} KB ({largest[1]}; i client di posta tagliano oltre ~100 KB)")
     _say(
         "\nDove guardare: var/mail/*.eml (messaggi), var/incontro.db (pratiche e storia), "
         "var/prefect/ (esecuzioni), var/logs/ (log dei processi)"

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)
+    _server: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _serve: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def api_url(self) -> str:
@@ -59,6 +61,11 @@ class Stack:
 
     def start_server(self, timeout: float = 90) -> None:
         """``prefect server start`` on 127.0.0.1, its database under var/prefect."""
+        self.launch_server()
+        self.wait_server(timeout)
+
+    def launch_server(self) -> None:
+        """Start the server process and return at once (:meth:`wait_server` waits for it)."""
         log = open(self.var_dir / "logs" / "prefect-server.log", "ab")
         self.processes.append(
             subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
@@ -80,6 +87,13 @@ class Stack:
                 start_new_session=True,
             )
         )
+        self._server = self.processes[-1]
+
+    def wait_server(self, timeout: float = 90) -> None:
+        """Until the server answers ``/api/health``."""
+        server = self._server
+        if server is None:
+            raise RuntimeError("launch_server() first")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -87,13 +101,19 @@ class Stack:
                     return
             except httpx.HTTPError:
                 pass
-            if self.processes[-1].poll() is not None:
+            if server.poll() is not None:
                 raise RuntimeError(f"Prefect server exited; see {self.var_dir / 'logs' / 'prefect-server.log'}")
-            time.sleep(0.5)
+            time.sleep(0.2)
         raise TimeoutError("Prefect server did not answer /api/health in time")
 
     def start_serve(self, timeout: float = 120) -> None:
         """Every deployment served from one process (deploy/serve.py)."""
+        self.launch_serve()
+        self.wait_serve(timeout)
+
+    def launch_serve(self) -> None:
+        """Start the serve process and return at once. It may start before the server answers:
+        it imports the stages and builds the deployments first, then waits for the API."""
         log = open(self.var_dir / "logs" / "serve.log", "ab")
         self.processes.append(
             subprocess.Popen(
@@ -105,8 +125,15 @@ class Stack:
                 start_new_session=True,
             )
         )
+        self._serve = self.processes[-1]
+
+    def wait_serve(self, timeout: float = 120) -> None:
+        """Until the server lists every deployment of deploy/specs.py."""
         from deploy.specs import DEPLOYMENTS
 
+        serve = self._serve
+        if serve is None:
+            raise RuntimeError("launch_serve() first")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -115,9 +142,9 @@ class Stack:
                     return
             except httpx.HTTPError:
                 pass
-            if self.processes[-1].poll() is not None:
+            if serve.poll() is not None:
                 raise RuntimeError(f"serve process exited; see {self.var_dir / 'logs' / 'serve.log'}")
-            time.sleep(0.5)
+            time.sleep(0.2)
         raise TimeoutError("deployments were not registered in time")
 
     def stop(self, grace: float = 8.0) -> list[str]:
@@ -218,8 +245,14 @@ def local_stack(
     smtp_port: int | None = None,
     serve: bool = True,
     smtp_host: str = "127.0.0.1",
+    while_starting: Callable[[], object] | None = None,
 ) -> Iterator[Stack]:
-    """Server (+ serve process) running for the duration of the block; this process uses it too."""
+    """Server (+ serve process) running for the duration of the block; this process uses it too.
+
+    Server and serve process start together (the serve process imports the stages while the
+    server migrates its database, then waits for it); ``while_starting`` runs here meanwhile,
+    with the stack's environment already set (e.g. the demo prepares its own database).
+    """
     (var_dir / "logs").mkdir(parents=True, exist_ok=True)
     api_port = api_port or free_port()
     smtp_port = smtp_port or free_port()
@@ -229,9 +262,14 @@ def local_stack(
     os.environ.update({k: v for k, v in env.items() if k.startswith(("PREFECT_", "INCONTRO_"))})
     _reset_caches()
     try:
-        stack.start_server()
+        stack.launch_server()
         if serve:
-            stack.start_serve()
+            stack.launch_serve()
+        if while_starting is not None:
+            while_starting()
+        stack.wait_server()
+        if serve:
+            stack.wait_serve()
         yield stack
     finally:
         stack.stop()

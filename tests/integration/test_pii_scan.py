@@ -100,7 +100,9 @@ def test_demo_pipeline_leaves_no_identifier_in_prefect_and_a_leak_is_caught(
 
     # Prefect read its settings at import (during collection): talk to the live server from here on.
     with SettingsContext(profile=SettingsContext.get().profile, settings=Settings()):  # type: ignore[union-attr]
-        demo.run.run_pipeline(time.monotonic())
+        prepared = demo.run.Prepared()  # the database, the partners and the files, as `make demo`
+        prepared.run()
+        demo.run.run_pipeline(prepared.dataset)
         assert len(sink.messages) > 50  # the pipeline really ran: acks, appointments, sheets, releases...
         with Session(get_engine()) as session:
             people = session.exec(select(Person).where(col(Person.family_name) != "")).all()

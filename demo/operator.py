@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -307,23 +308,30 @@ def progress_registers(session: Session, out_dir: Path, today: date, rng: random
     out = []
     for body, rows in by_body.items():
         path = out_dir / f"registro-{body}.csv"
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter=";")
-            writer.writerow(
-                [
-                    "Codice pratica",
-                    "Codice misura",
-                    "Evento",
-                    "Data",
-                    "Ore frequentate",
-                    "Azienda",
-                    "Tipo contratto",
-                    "Durata giorni",
-                ]
-            )
-            writer.writerows(rows)
+        write_register(path, rows)
         out.append((path, body))
     return out
+
+
+#: The columns of a provider's progress register (tasks/policy/progress.py reads them).
+REGISTER_HEADER = (
+    "Codice pratica",
+    "Codice misura",
+    "Evento",
+    "Data",
+    "Ore frequentate",
+    "Azienda",
+    "Tipo contratto",
+    "Durata giorni",
+)
+
+
+def write_register(path: Path, rows: Sequence[Sequence[object]]) -> None:
+    """A provider's progress register as the demo's and the simulation's operators send it."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow(REGISTER_HEADER)
+        writer.writerows(rows)
 
 
 def dedup_answers(session: Session, dataset: DemoDataset, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

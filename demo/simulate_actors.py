@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from demo.operator import write_register
 from demo.synthetic.common import name_key
 from demo.synthetic.dataset import DemoDataset, load_organisations
 from demo.synthetic.partners import ReferralFileSpec, generate_referral_files
@@ -349,21 +350,7 @@ class Actors:
         out = {}
         for sender, body in lines.items():
             path = folder / f"registro-{sender.lower()}-{today:%Y%m%d}.csv"
-            with path.open("w", encoding="utf-8", newline="") as fh:
-                writer = csv.writer(fh, delimiter=";")
-                writer.writerow(
-                    [
-                        "Codice pratica",
-                        "Codice misura",
-                        "Evento",
-                        "Data",
-                        "Ore frequentate",
-                        "Azienda",
-                        "Tipo contratto",
-                        "Durata giorni",
-                    ]
-                )
-                writer.writerows(body)
+            write_register(path, body)
             out[sender] = path
         return out
 

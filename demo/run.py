@@ -159,7 +159,7 @@ def run_pipeline(dataset: DemoDataset) -> None:
             continue
         resume(run_id, {"results": answers})
     if refused is not None:
-        wait_paused(refused[0], again=True)
+        wait_paused(refused[0])  # asked again
         resume(refused[0], {"results": refused[1]})
     for run_id in form_runs.values():
         wait_done(run_id)

@@ -38,15 +38,14 @@ def start(name: str, params: dict[str, Any]) -> Any:
     return flow_run.id
 
 
-def wait_paused(run_id: Any, timeout: float = 180, again: bool = False) -> None:
-    """Wait until a form run asks its form (``again``: anew, after a refused answer).
+def wait_paused(run_id: Any, timeout: float = 180) -> None:
+    """Wait until a form run asks its form (the first time, or anew after a refused answer).
 
     Asked means suspended *and* its form saved: Prefect proposes the PAUSED state before it saves
     the form's schema, and an answer sent in between is refused. No pause to sit out after an
     answer: :func:`resume` returns once the server has moved the run out of its PAUSED state,
     so a PAUSED state read afterwards is the new question.
     """
-    del again  # kept for the callers' wording: the same wait either way
     if not wait_paused_or_done(run_id, timeout):
         raise RuntimeError(f"form run ended as {read_flow_run(run_id).state.name} before asking")
 

@@ -71,7 +71,7 @@ def test_referral_triggers_intake_then_the_form_routes_cases(live_env: tuple[Sta
     bad = [dict(g) for g in good]
     bad[0]["occupations"] = ["0000"]  # valid shape, unknown to the taxonomy: refused by the flow
     resume(run_id, {"results": bad})
-    wait_paused(run_id, again=True)  # asked again, with the error in the description
+    wait_paused(run_id)  # asked again, with the error in the description
     with pytest.raises(FormRefused):
         resume(run_id, {"results": [{"case_code": "not-a-code"}]})  # refused by the server's schema
     resume(run_id, {"results": good})

@@ -55,7 +55,7 @@ def test_asked_again_needs_no_pause_after_the_refused_answer(script: dict[str, A
     """resume() returns once the server has moved the run out of PAUSED: the next PAUSED read
     is the new question, waited for at once (its schema included)."""
     script["states"] = ["scheduled", "paused"]
-    client.wait_paused("run-1", again=True)
+    client.wait_paused("run-1")
     assert script["calls"] == [("read", "run-1"), ("read", "run-1"), ("schema", "run-1")]
 
 

@@ -2,10 +2,12 @@
 
 deploy/stack.py starts this process together with the Prefect server: it imports the stages and
 builds the deployments while the server is still migrating its database, then waits for the API
-(:func:`wait_for_api`) and registers them. Each flow run is a new ``python -m prefect.engine``
-process. The runner looks for runs to start every ``PREFECT_RUNNER_POLL_FREQUENCY`` seconds (1 in
-deploy/stack.py); not more often: each look also writes to Prefect's database (the deployments
-are marked ready), and on SQLite those writes queue behind the flow runs' own.
+(:func:`wait_for_api`) and registers them. The runner holds the flows themselves, so each flow run
+is a new process forked from a fork server that has already imported Prefect and the stages
+(deploy/forkserver.py), not a cold ``python -m prefect.engine``. The runner looks for runs to start
+every ``PREFECT_RUNNER_POLL_FREQUENCY`` seconds (1 in deploy/stack.py); not more often: each look
+also writes to Prefect's database (the deployments are marked ready), and on SQLite those writes
+queue behind the flow runs' own.
 """
 
 from __future__ import annotations
@@ -30,21 +32,32 @@ def load_flow(entrypoint: str) -> Any:
     return getattr(module, attr)
 
 
-def build(spec: DeploymentSpec) -> RunnerDeployment:
-    """One RunnerDeployment from its declaration in deploy/specs.py."""
+def options(spec: DeploymentSpec) -> dict[str, Any]:
+    """A deployment's settings from its declaration in deploy/specs.py."""
     from prefect.client.schemas.schedules import CronSchedule
     from prefect.events import DeploymentEventTrigger
 
-    flow = load_flow(spec.entrypoint)
-    return flow.to_deployment(  # type: ignore[no-any-return]
-        name=spec.name,
-        tags=list(spec.tags),
-        description=spec.description,
-        parameters=dict(spec.parameters),
-        schedules=[CronSchedule(**s.as_dict()) for s in spec.schedules],
-        triggers=[DeploymentEventTrigger(**t.as_dict()) for t in spec.triggers],
-        enforce_parameter_schema=True,  # the server refuses a run whose parameters break the schema
-    )
+    return {
+        "name": spec.name,
+        "tags": list(spec.tags),
+        "description": spec.description,
+        "parameters": dict(spec.parameters),
+        "schedules": [CronSchedule(**s.as_dict()) for s in spec.schedules],
+        "triggers": [DeploymentEventTrigger(**t.as_dict()) for t in spec.triggers],
+        "enforce_parameter_schema": True,  # the server refuses a run whose parameters break the schema
+    }
+
+
+def build(spec: DeploymentSpec) -> RunnerDeployment:
+    """One RunnerDeployment from its declaration (what a worker-based deployment would register)."""
+    return load_flow(spec.entrypoint).to_deployment(**options(spec))  # type: ignore[no-any-return]
+
+
+def stage_modules() -> list[str]:
+    """Every module that is a deployment's entrypoint (``flows/intake.py:intake`` → flows.intake)."""
+    from deploy.specs import DEPLOYMENTS
+
+    return sorted({d.entrypoint.split(":")[0].removesuffix(".py").replace("/", ".") for d in DEPLOYMENTS})
 
 
 def wait_for_api(timeout: float = 120) -> None:
@@ -61,13 +74,23 @@ def wait_for_api(timeout: float = 120) -> None:
 
 
 def main() -> None:
-    from prefect import serve
+    import asyncio
 
+    from prefect.runner import Runner
+
+    from deploy.forkserver import by_entrypoint, fork_flow_runs
     from deploy.specs import DEPLOYMENTS
 
-    deployments = [build(s) for s in DEPLOYMENTS]
+    fork_flow_runs(["prefect.flow_engine", *stage_modules()])
+    flows = [(by_entrypoint(load_flow(spec.entrypoint), spec.entrypoint), spec) for spec in DEPLOYMENTS]
     wait_for_api()
-    serve(*deployments, limit=LIMIT)
+    runner = Runner(pause_on_shutdown=True, limit=LIMIT)
+    for flow, spec in flows:
+        runner.add_flow(flow, **options(spec))
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:  # Ctrl-C in `make serve`: the runner has already stopped its runs
+        pass
 
 
 if __name__ == "__main__":

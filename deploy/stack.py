@@ -168,7 +168,9 @@ class Stack:
                 _signal_group(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
                 forced.append(f"{name} (pid {proc.pid}) non si è fermato in {grace:.0f} s")
-        for pid in sorted(flow_runs):
+        # The serve process's helpers (its fork server, multiprocessing's resource tracker) end
+        # by themselves once it has; what still runs after that is a flow run.
+        for pid in sorted(_still_running(flow_runs, within=3.0)):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -184,6 +186,23 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _still_running(pids: set[int], within: float) -> set[int]:
+    """Those of ``pids`` still running (not gone, not a zombie) after up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        running = set()
+        for pid in pids:
+            try:
+                text = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            if text[text.rindex(")") + 2 :].split()[0] != "Z":
+                running.add(pid)
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.1)
 
 
 def descendants(pid: int) -> set[int]:

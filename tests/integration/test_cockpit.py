@@ -88,3 +88,27 @@ def test_referral_triggers_intake_then_the_form_routes_cases(live_env: tuple[Sta
     with get_client(sync_client=True) as client:
         stored = [r.parameters for r in client.read_flow_runs()]
     assert stored and "Melnyk" not in str(stored)
+
+
+def test_served_runs_fork_from_the_warm_server(live_env: tuple[Stack, MailSink, Path]) -> None:
+    """deploy/forkserver.py: the serve process keeps a fork server that has imported Prefect and the
+    stages, and its runs do not load their code cold (``python -m prefect.engine`` logs that it
+    downloads the flow code from storage: that path must not be taken)."""
+    stack, _, var = live_env
+    run("reports/reports", {})
+    serve = next(p for p in stack.processes if p.args[-1] == "deploy.serve")
+    children = [
+        Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        for pid in (p.name for p in Path("/proc").iterdir() if p.name.isdigit())
+        if _parent(pid) == serve.pid
+    ]
+    forkserver = [c for c in children if "multiprocessing.forkserver" in c]
+    assert forkserver and "flows.intake" in forkserver[0], children
+    assert "Downloading flow code" not in (var / "logs" / "serve.log").read_text(encoding="utf-8", errors="replace")
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None

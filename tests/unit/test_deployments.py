@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,18 @@ def test_code_parameters_refuse_what_is_not_a_code(spec: DeploymentSpec) -> None
             continue
         assert validate(bad, schema, ignore_required=True), f"{spec.name}.{name} accepts {bad}"
         assert not validate(ok, schema, ignore_required=True), f"{spec.name}.{name} refuses {ok}"
+
+
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d.name for d in DEPLOYMENTS])
+def test_a_served_flow_reaches_its_child_process_by_entrypoint(spec: DeploymentSpec) -> None:
+    """The runner pickles the flow for its forked child (deploy/forkserver.py): by reference, so
+    the child gets the module's own flow, whose string annotations resolve (AsOf, CaseCodes, …)."""
+    import cloudpickle
+
+    from deploy.forkserver import by_entrypoint
+
+    flow = by_entrypoint(load_flow(spec.entrypoint), spec.entrypoint)
+    copy = cloudpickle.loads(cloudpickle.dumps(flow))
+    assert copy.fn is load_flow(spec.entrypoint).fn
+    if spec.name == "reports":  # every parameter optional: validates in the child as here
+        assert copy.validate_parameters({"as_of": "2026-03-02"}) == {"as_of": date(2026, 3, 2)}

@@ -53,6 +53,7 @@ def _independent(size: int, seed: int = EVAL_SEED) -> tuple[list[PersonRecord], 
             codice_fiscale=r.codice_fiscale,
             phone=r.phone,
             email=r.email,
+            municipality=r.municipality,
         )
         for r in s.records
     ]

@@ -97,6 +97,7 @@ def _read(path: Path) -> tuple[list[Any], dict[str, str | int]]:
                     codice_fiscale=_text(raw.get("codice_fiscale")) or None,
                     phone=_text(raw.get("phone")) or None,
                     email=_text(raw.get("email")) or None,
+                    municipality=_text(raw.get("municipality")) or None,
                 )
             )
     return records, ids

@@ -7,11 +7,14 @@
    swapped names or another spelling still meet.
 2. **Evidence** is weighed by a Fellegi–Sunter model (:mod:`tasks.matching.dedup_model`):
    each field lands on a level, each level weighs ``log2(m/u)``, trained by EM; the score is the
-   probability (0-100) that the two referrals are one person.
+   probability (0-100) that the two referrals are one person. The comune counts less when it is
+   a city (written on 5 % of the referrals or more): many people share it.
 3. **Rules** are hard constraints on top: a merge needs names that agree (or the same tax
    code) and evidence beyond the name (birth date – not 1 January, the registries' placeholder
-   –, a tax code, a personal phone or e-mail); names that only resemble each other merge only
-   with the same birth date *and* a personal identifier; the same name in the other sex
+   –, a tax code, a personal phone or e-mail, or – when one side has no birth date – the same
+   comune of residence, read by :func:`tasks.files.places.resolve_municipality`); names that
+   only resemble each other merge only with the same birth date *and* a personal identifier or
+   the same comune; the same name in the other sex
    (Oleksandr / Oleksandra, Mario / Maria) never. A valid tax code's date corrects a typed
    slip; a year one keystroke away (1973 / 1937) or 1 January against a day of that year needs
    a personal identifier too. Two valid tax codes or incompatible birth dates (another year,
@@ -43,11 +46,14 @@ from tasks.files.normalize import normalize_cf, normalize_name
 from tasks.matching.dedup_model import (
     BIRTH,
     CF,
+    COMMON_PLACE,
     EMAIL,
+    FIELDS,
     JAN1_OTHER,
     MISSING,
     NAME,
     PHONE,
+    PLACE,
     SHARED_CONTACT,
     YEAR_TYPO,
     FSModel,
@@ -70,6 +76,7 @@ __all__ = ["DedupDecision", "DedupThresholds", "PersonRecord", "candidate_levels
 
 Band = Literal["merge", "review", "new"]
 MAX_BLOCK = 400  # a block this big says nothing (a placeholder date, a common name pair)
+MIN_COMMON_PLACE = 20  # fewer referrals of one comune never make it "frequent" (a small file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,7 @@ class PersonRecord:
     email: str | None = None
     native_family_name: str | None = None  # e.g. Cyrillic, as written in the passport
     native_given_names: str | None = None
+    municipality: str | None = None  # comune of residence as written; compared normalised
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +113,8 @@ class DedupDecision:
 
     ``score`` is the probability (0-100) that ``new_key`` and ``match_key`` are one person;
     ``reason`` is the strongest agreeing evidence as a code (``codice_fiscale``, ``phone``,
-    ``email``, ``name+birth_date``, ``name_only``, ``codice_fiscale_conflict``,
+    ``email``, ``name+birth_date``, ``name+municipality`` (no birth date on one side),
+    ``name_only``, ``codice_fiscale_conflict``,
     ``birth_date_conflict``, ``ambiguous``, ``no_match``); ``why`` explains it in Italian.
     """
 
@@ -126,6 +135,8 @@ class _Prepared:
     phone: list[str | None]
     email: list[str | None]
     shared: set[str]  # phones/e-mails written on referrals of many different people
+    place: list[str | None]  # the comune resolved (ISTAT code), None when unknown
+    common_places: set[str]  # comuni written on many referrals (a city)
 
 
 def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
@@ -149,7 +160,42 @@ def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
             if value and born:
                 years[value].add(born.year)
     shared = {v for v, ys in years.items() if len(ys) >= SHARED_CONTACT}
-    return _Prepared(names, birth, cfs, raws, phones, emails, shared)
+    places = _place_keys(records)
+    counts: dict[str, int] = defaultdict(int)
+    for place in places:
+        if place:
+            counts[place] += 1
+    known = sum(counts.values())
+    common = {k for k, c in counts.items() if c >= max(COMMON_PLACE * known, MIN_COMMON_PLACE)}
+    return _Prepared(names, birth, cfs, raws, phones, emails, shared, places, common)
+
+
+def _place_keys(records: Sequence[PersonRecord]) -> list[str | None]:
+    """The comune of each record as :func:`tasks.files.places.resolve_municipality` reads it
+    (case, accents, "Comune di", "(BG)", hyphens, abbreviations, typos): its ISTAT code, the
+    places it may be when it names a locality of several comuni (Zingonia), the name and
+    province outside the province; None when empty or unrecognised (it weighs nothing).
+    Each distinct text is resolved once."""
+    from tasks.files.places import resolve_municipality
+
+    seen: dict[str, str | None] = {}
+    out: list[str | None] = []
+    for r in records:
+        text = " ".join((r.municipality or "").split())
+        if text not in seen:
+            res = resolve_municipality(text) if text else None
+            if res is None or res.how == "empty":
+                seen[text] = None
+            elif res.istat:
+                seen[text] = res.istat
+            elif res.candidates:
+                seen[text] = "|".join(sorted(res.candidates))
+            elif res.how == "out_of_province" and res.name:
+                seen[text] = f"{res.province or ''}:{res.name.casefold()}"
+            else:
+                seen[text] = None
+        out.append(seen[text])
+    return out
 
 
 def _birth_date(typed: date | None, coded: date | None) -> date | None:
@@ -261,12 +307,13 @@ def _levels(p: _Prepared, pairs: NDArray[np.int64], *, exact_names: bool = False
     """Comparison levels (one column per field of ``dedup_model.FIELDS``) of each pair."""
     import numpy as np
 
-    out = np.empty((len(pairs), 5), dtype=np.int8)
+    out = np.empty((len(pairs), len(FIELDS)), dtype=np.int8)
     a, b = pairs[:, 0], pairs[:, 1]
     out[:, BIRTH] = _birth_levels(p, a, b)
     out[:, CF] = _cf_levels(p, a, b)
     out[:, PHONE] = _contact_levels(p.phone, p.shared, a, b)
     out[:, EMAIL] = _contact_levels(p.email, p.shared, a, b)
+    out[:, PLACE] = _contact_levels(p.place, p.common_places, a, b)  # a city is a shared "contact"
     # Names are the costly comparison: a pair with incompatible birth dates and no agreeing
     # identifier can be neither merged nor reviewed, so its name level is only estimated.
     need = np.ones(len(pairs), dtype=bool)
@@ -415,12 +462,32 @@ def _mergeable(row: Sequence[int]) -> bool:
         return True
     if row[CF] == 0 or row[BIRTH] == 0 or row[NAME] < 2:
         return False
-    if row[NAME] == 2:  # a typo on top of another spelling: the date and a personal contact agree
-        return row[BIRTH] == 4 and (row[PHONE] == 3 or row[EMAIL] == 3 or row[CF] == 2)
+    if row[NAME] == 2:  # a typo on top of another spelling: the date and a contact or the comune agree
+        return row[BIRTH] == 4 and (row[PHONE] == 3 or row[EMAIL] == 3 or row[CF] == 2 or row[PLACE] >= 2)
     # 1 January is the date registries give when the day is unknown: namesakes share it. It,
     # a 1 January against a day of that year, or a year one keystroke away (1984 / 1948) need
-    # a personal identifier that agrees.
+    # a personal identifier that agrees. Without a birth date on one side, the comune where
+    # both live is evidence too: the score weighs it (less for a city) against the size of
+    # the file, where namesakes grow common. It never stands in for two dates that differ or
+    # are both 1 January: siblings, a parent and child, namesakes share it.
+    if row[BIRTH] == MISSING and row[PLACE] >= 2:
+        return True
     return row[BIRTH] in (2, 4) or row[CF] == 2 or row[PHONE] == 3 or row[EMAIL] == 3
+
+
+def _name_and_place_only(row: Sequence[int]) -> bool:
+    """A merge whose only evidence beyond the name is the comune (no birth date on one side)."""
+    return row[BIRTH] == MISSING and row[CF] not in (2, 3) and row[PHONE] != 3 and row[EMAIL] != 3
+
+
+def _torn(clusters: _Clusters, pairs: NDArray[np.int64], weak: list[int]) -> set[int]:
+    """Records that the name and the comune alone would join to two or more other clusters."""
+    reach: dict[int, set[int]] = defaultdict(set)
+    for r in weak:
+        a, b = int(pairs[r, 0]), int(pairs[r, 1])
+        reach[a].add(clusters.find(b))
+        reach[b].add(clusters.find(a))
+    return {x for x, roots in reach.items() if len(roots - {clusters.find(x)}) > 1}
 
 
 def _reviewable(row: Sequence[int]) -> bool:
@@ -445,7 +512,9 @@ def _reason(row: Sequence[int]) -> str:
         return "phone"
     if row[EMAIL] == 3:
         return "email"
-    return "name+birth_date" if row[BIRTH] in (2, 4) else "name_only"
+    if row[BIRTH] in (2, 4):
+        return "name+birth_date"
+    return "name+municipality" if row[BIRTH] == MISSING and row[PLACE] >= 2 else "name_only"
 
 
 class _Clusters:
@@ -463,6 +532,11 @@ class _Clusters:
         while self.parent.get(x, x) != root:
             self.parent[x], x = root, self.parent[x]
         return root
+
+    def dated(self, x: int) -> bool:
+        """Whether some record of the cluster of ``x`` has a birth date."""
+        root = self.find(x)
+        return any(self.p.birth[m] is not None for m in self.members.get(root, [root]))
 
     def union(self, a: int, b: int) -> str | None:
         """Join the clusters of ``a`` and ``b``, or say which conflict forbids it."""
@@ -512,13 +586,25 @@ def find_duplicates(
         a, b = int(pairs[r, 0]), int(pairs[r, 1])
         partners[a].add(b)
         partners[b].add(a)
-    for r in order:
-        a, b = int(pairs[r, 0]), int(pairs[r, 1])
-        why = _ambiguous(p, a, b, partners) or clusters.union(a, b)
-        if why is None:
-            links[b].append(r)
-        else:
-            blocked.setdefault(b, (r, why))
+    # Links resting on the name and the comune alone come last, once the others have formed
+    # the clusters; they join a cluster without any birth date to another, never two dated
+    # ones (their dates were compared and did not suffice), and a referral they would join to
+    # two clusters kept apart (two namesakes of one comune) goes to a person.
+    weak = [r for r in order if _name_and_place_only(levels[r].tolist())]
+    strong = [r for r in order if not _name_and_place_only(levels[r].tolist())]
+    torn: set[int] = set()
+    for step, rows in enumerate((strong, weak)):
+        if step:
+            torn = _torn(clusters, pairs, weak)
+        for r in rows:
+            a, b = int(pairs[r, 0]), int(pairs[r, 1])
+            if step and clusters.dated(a) and clusters.dated(b):
+                continue
+            why = _ambiguous(p, a, b, partners) or ("ambiguous" if {a, b} & torn else None) or clusters.union(a, b)
+            if why is None:
+                links[b].append(r)
+            else:
+                blocked.setdefault(b, (r, why))
     best_review: dict[int, int] = {}
     for r in np.flatnonzero(score >= thresholds.review).tolist():
         b = int(pairs[r, 1])
@@ -596,5 +682,7 @@ def _conflict_note(reason: str, row: Sequence[int]) -> str:
     if row[NAME] < 3:
         return " — i nomi non coincidono abbastanza per unire da soli"
     if row[BIRTH] == MISSING and row[CF] == MISSING and row[PHONE] != 3 and row[EMAIL] != 3:
+        if row[PLACE] >= 2:
+            return " — coincidono solo il nome e il comune, manca la data di nascita: serve una verifica"
         return " — solo il nome coincide: serve una verifica"
     return ""

@@ -21,6 +21,10 @@ Hussain), the Italian i that only softens c and g (Sciapovalez), and words run t
 (Abd el-Kader / Abdelkader, Xiao Ming / Xiaoming). Names that agree but for one word are
 "similar" only when that word looks like a slip of the other: twins share the rest.
 
+The comune of residence is compared as resolved (ISTAT code): another comune, none, the same
+city written on many referrals, the same comune. Siblings and a parent and child share it, so
+the rules of :mod:`tasks.matching.dedup` let it count only where a birth date is missing.
+
 Everything here is pure; numpy is imported by the functions that need it.
 """
 
@@ -81,11 +85,19 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "stessa e-mail, ma scritta in molte segnalazioni",
         "stessa e-mail",
     ),
+    "comune": (
+        "comuni di residenza diversi",
+        "comune di residenza mancante o non riconosciuto",
+        "stesso comune di residenza, tra i più frequenti",
+        "stesso comune di residenza",
+    ),
 }
 FIELDS = tuple(LEVELS)
-NAME, BIRTH, CF, PHONE, EMAIL = range(5)
+NAME, BIRTH, CF, PHONE, EMAIL, PLACE = range(6)
 MISSING = 1  # the level of a field empty on either side (not for names)
 SHARED_CONTACT = 4  # a phone / e-mail on this many referrals of different names is not personal
+#: A comune written on at least this share of the referrals is a city: sharing it says less.
+COMMON_PLACE = 0.05
 
 
 # --- names ---------------------------------------------------------------------------------------

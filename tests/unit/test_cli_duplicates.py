@@ -74,3 +74,24 @@ def test_a_missing_file_is_told_in_italian(tmp_path: Path) -> None:
     code, _out, err = _run(tmp_path, str(tmp_path / "manca.csv"))
     assert code == 2
     assert "non trovato" in err
+
+
+def test_the_comune_of_residence_is_read_and_weighed_where_a_birth_date_is_missing(tmp_path: Path) -> None:
+    """A repeat referral without a birth date: the same comune (written another way, under the
+    Italian header) merges it; the same name in another comune goes to a person."""
+    path = tmp_path / "cooperativa.csv"
+    path.write_text(
+        "id segnalazione;Cognome;Nome;Data di nascita;Comune di residenza\n"
+        "S-1;Tkachenko;Yuliia;03/11/1990;Villa d'Almè\n"
+        "S-2;TKACHENKO;YULIIA;;VILLA D'ALME (BG)\n"
+        "S-3;Melnyk;Tetiana;22/07/1979;Dalmine\n"
+        "S-4;Melnyk;Tetiana;;Lovere\n",
+        encoding="utf-8",
+    )
+    code, out, err = _run(tmp_path, str(path), "--json")
+    assert code == 0, err
+    pairs = {(p["a"], p["b"]): p for p in json.loads(out)["pairs"]}
+    assert pairs[("S-1", "S-2")]["band"] == "merge"
+    assert "stesso comune di residenza" in pairs[("S-1", "S-2")]["why"]
+    assert pairs[("S-3", "S-4")]["band"] == "review"
+    assert "comuni di residenza diversi" in pairs[("S-3", "S-4")]["why"]

@@ -343,3 +343,105 @@ def test_the_birth_date_a_tax_code_holds_fills_a_missing_one() -> None:
     assert same.band != "new" and "stessa data di nascita" in same.why
     [other] = find_duplicates([rec("N", "Rossi", "Giulia", date(1960, 5, 12))], existing)
     assert other.band == "new"
+
+
+def test_the_comune_supports_a_name_where_a_birth_date_is_missing() -> None:
+    """Without a birth date on one side, the same comune – however written – is evidence;
+    another comune is evidence against; none says nothing (a person looks)."""
+    existing = [rec("E", "Tkachenko", "Yuliia", date(1990, 11, 3), municipality="Villa d'Almè")]
+    for written in ("VILLA D'ALME (BG)", "Comune di Villa d’Almè", "villa d alme"):
+        [d] = find_duplicates([rec("N", "Tkachenko", "Yuliia", None, municipality=written)], existing)
+        assert (d.band, d.match_key, d.reason) == ("merge", "E", "name+municipality"), (written, d)
+        assert re.search(r"stesso comune di residenza \(\+\d+\.\d\)", d.why)
+    [moved] = find_duplicates([rec("N", "Tkachenko", "Yuliia", None, municipality="Treviglio")], existing)
+    assert moved.band != "merge" and "comuni di residenza diversi (-" in moved.why
+    [unknown] = find_duplicates([rec("N", "Tkachenko", "Yuliia", None)], existing)
+    assert (unknown.band, unknown.reason) == ("review", "name_only")
+    assert "comune di residenza mancante" in unknown.why
+
+
+@pytest.mark.parametrize(
+    ("existing", "new"),
+    [
+        # a father and his son of one name in one comune: two birth dates
+        (
+            rec("E", "Bondar", "Mykola", date(1960, 2, 3), municipality="Dalmine"),
+            rec("N", "Bondar", "Mykola", date(1988, 10, 30), municipality="Dalmine"),
+        ),
+        # namesakes born on 1 January of one year, in one comune: the placeholder, not a date
+        (
+            rec("E", "Diallo", "Mamadou", date(1995, 1, 1), municipality="Zogno"),
+            rec("N", "Diallo", "Mamadou", date(1995, 1, 1), municipality="ZOGNO (BG)"),
+        ),
+        # twins: one birth date, one comune, two given names
+        (
+            rec("E", "Kovalenko", "Iryna", BD, municipality="Seriate"),
+            rec("N", "Kovalenko", "Daryna", BD, municipality="Seriate"),
+        ),
+    ],
+)
+def test_the_comune_never_merges_hard_negatives(existing: PersonRecord, new: PersonRecord) -> None:
+    [d] = find_duplicates([new], [existing])
+    assert d.band != "merge", d
+
+
+def test_a_referral_without_a_date_in_the_comune_of_a_father_and_his_son_goes_to_a_person() -> None:
+    batch = [
+        rec("A", "Bondar", "Mykola", date(1960, 2, 3), municipality="Dalmine"),
+        rec("B", "Bondar", "Mykola", date(1988, 10, 30), municipality="Dalmine"),
+        rec("C", "Bondar", "Mykola", None, municipality="Dalmine"),
+    ]
+    decisions = find_duplicates(batch, [])
+    assert [d.band for d in decisions] == ["new", "new", "review"]
+    assert decisions[2].reason == "ambiguous"
+
+
+def test_a_slip_in_a_name_merges_with_the_same_date_and_comune() -> None:
+    existing = [rec("E", "Popa", "Mihai", date(1984, 6, 2), municipality="Seriate")]
+    [d] = find_duplicates([rec("N", "Popa", "Mihia", date(1984, 6, 2), municipality="Seriate (BG)")], existing)
+    assert (d.band, d.match_key) == ("merge", "E")
+    assert "nomi simili ma non uguali" in d.why and "stesso comune di residenza" in d.why
+    [other] = find_duplicates([rec("N", "Popa", "Mihia", date(1984, 6, 2), municipality="Lovere")], existing)
+    assert other.band != "merge"
+
+
+def test_a_city_written_on_many_referrals_weighs_less_than_a_small_comune() -> None:
+    rng = random.Random(3)
+    letters = "bcdfglmnprstvz"
+
+    def word() -> str:
+        return "".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(4)).capitalize()
+
+    others = [rec(f"X{i}", word(), word(), None, municipality="Bergamo") for i in range(30)]
+    others += [rec(f"Y{i}", word(), word(), None, municipality="Lovere") for i in range(3)]
+    new = [
+        rec("C", "Tkachenko", "Yuliia", None, municipality="Bergamo"),
+        rec("S", "Melnyk", "Tetiana", None, municipality="Lovere"),
+    ]
+    existing = [
+        *others,
+        rec("EC", "Tkachenko", "Yuliia", BD, municipality="BERGAMO"),
+        rec("ES", "Melnyk", "Tetiana", BD, municipality="LOVERE"),
+    ]
+    city, small = find_duplicates(new, existing)
+    found = re.search(r"stesso comune di residenza, tra i più frequenti \(\+(\d+\.\d)\)", city.why)
+    alone = re.search(r"stesso comune di residenza \(\+(\d+\.\d)\)", small.why)
+    assert found and alone, (city.why, small.why)
+    assert 0 < float(found.group(1)) < float(alone.group(1))
+
+
+def test_a_name_and_a_comune_do_not_chain_two_namesakes() -> None:
+    """Two people of one name, born on 1 January of one year and living in one comune, each
+    known by a phone; a referral without a birth date fits both: a person decides."""
+    jan1 = date(2000, 1, 1)
+    batch = [
+        rec("A1", "Savchenko", "Oksana", jan1, phone="+393331111111", municipality="Zogno"),
+        rec("B1", "Savchenko", "Oksana", jan1, phone="+393332222222", municipality="Zogno"),
+        rec("A2", "Savcenko", "Oksana", jan1, phone="+393331111111", municipality="Zogno"),
+        rec("B2", "Savčenko", "Oksana", jan1, phone="+393332222222", municipality="ZOGNO"),
+        rec("X", "Savchenko", "Oksana", None, municipality="Zogno (BG)"),
+    ]
+    decisions = find_duplicates(batch, [])
+    assert [(d.band, d.match_key) for d in decisions[2:4]] == [("merge", "A1"), ("merge", "B1")]
+    assert (decisions[4].band, decisions[4].reason) == ("review", "ambiguous")
+    assert not any({"A1", "B1"} <= cluster for cluster in _merged_clusters(decisions))

@@ -66,12 +66,12 @@ def test_the_command_meets_the_goals_on_the_outsider_file(
     assert figures["precision"] >= 0.99, figures
     assert figures["review"] <= 0.05, figures
     assert figures["review_precision"] >= 1 / 3, figures
-    # The R ≥ 0.95 holds on the pairs with anything beyond the name in common. About
-    # one pair in fifteen of this file has only the name (no date or the 1 January placeholder,
-    # and no common phone, e-mail or tax code): the rules never merge on a name alone, they go
-    # to review; the recall over all pairs is held where it stands (0.92–0.94 over seeds).
+    # About one pair in fifteen of this file has only the name in common (no date or the
+    # 1 January placeholder, and no common phone, e-mail or tax code). Where a birth date is
+    # missing, the comune of residence is evidence too: recall over all pairs 0.945–0.956 over
+    # seeds (0.92–0.94 without it); names alone still never merge.
     assert figures["recall_with_evidence"] >= 0.95, figures
-    assert figures["recall"] >= 0.91, figures
+    assert figures["recall"] >= 0.95, figures
 
 
 def _name(text: str) -> NameParts:

@@ -32,6 +32,7 @@ def _person(r: LabelledRecord) -> PersonRecord:
         codice_fiscale=r.codice_fiscale,
         phone=r.phone,
         email=r.email,
+        municipality=r.municipality,
     )
 
 

@@ -38,6 +38,7 @@ from tasks.mail.links import PURPOSE_SHORTLIST, page_url
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
 from tasks.matching.scoring import SCORING_VERSION, configured_matching, explain, top_k_all_vacancies
+from tasks.matching.vacancy_codes import is_unsure
 from tasks.runtime.db import in_chunks
 from tasks.runtime.event_names import VACANCY_RECEIVED
 from tasks.runtime.events import EventSpec, queue_event
@@ -98,7 +99,8 @@ def ingest_vacancy_file(session: Session, path: Path, sender_code: str) -> tuple
             status = VacancyStatus.CLOSED  # stored, never matched: its deadline has passed
             closed.append(number)
         # The best code is stored with the coder's confidence, not its raw score: below
-        # CONFIRM_BELOW it is to confirm (Coding.to_confirm), and matching still has a code to use.
+        # CONFIRM_BELOW it is to confirm (Coding.to_confirm; incontro occupation-queue), and matching
+        # still has a code to use (tasks/matching/vacancy_codes.py says why it does not wait).
         coding = coder.suggest(row.title)
         code = f"VAC-{import_id:04d}-{number:04d}"
         session.add(
@@ -373,6 +375,7 @@ def send_shortlists(session: Session, import_id: int, rows: list[dict[str, Any]]
                 "occupation": f"{occupation} ({vacancy.occupation_code})",
                 "rows": shortlist,
                 "policy_hint": not shortlist,
+                **({"notes": UNSURE_NOTE} if is_unsure(vacancy) else {}),  # matched on an unsure code
             },
         ):
             sent += 1
@@ -380,6 +383,13 @@ def send_shortlists(session: Session, import_id: int, rows: list[dict[str, Any]]
             _send_to_company(session, vacancy, company, shortlist)
     return sent
 
+
+#: The shortlist email's note when nobody has confirmed the position's unsure occupation code:
+#: it was matched on the coder's best guess (tasks/matching/vacancy_codes.py).
+UNSURE_NOTE = (
+    "La professione indicata è stata attribuita automaticamente dal titolo della posizione, con poca "
+    "sicurezza, e nessun operatore l'ha ancora confermata: valutate i candidati anche rispetto al titolo."
+)
 
 #: The kind of email a vacancy's company receives with the link to its shortlist page.
 COMPANY_SHORTLIST = "company_shortlist"

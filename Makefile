@@ -33,6 +33,7 @@ serve: venv
 
 # Two workers, whole files each (module and session fixtures stay per file): much of the suite waits
 # on servers and flow processes, so the second core is not idle while the first one waits.
+# tests/conftest.py orders the files: the few that run for minutes first, tests/flows together.
 test: venv
 	$(PY) -m tests.prepare
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -23,6 +23,62 @@ from sqlmodel import Session  # noqa: E402
 from config.settings import Settings, get_settings  # noqa: E402
 from tasks.mail.smtp_sink import MailSink  # noqa: E402
 from tasks.runtime.db import get_engine, migrate  # noqa: E402
+from tests import server_reaper  # noqa: E402
+
+# Files that run for minutes on servers of their own (no fixture shared with other files). Under
+# xdist (`make test`: -n 2 --dist loadfile, a file runs whole on one worker) they start first, one
+# per worker, while the short files fill the other worker. xdist's own order (most tests first)
+# started them last: one alone then bounded the run (test_pii_scan: 5-15 minutes at the end).
+# Worker 1 takes the 1st and 3rd, worker 2 the 2nd and 4th (xdist hands out two files each to start).
+FIRST_UNDER_XDIST = (
+    "tests/integration/test_pii_scan.py",
+    "tests/integration/test_readme_path.py",
+    "tests/integration/test_stop.py",
+    "tests/integration/test_workers.py",
+)
+
+
+def _under_xdist(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput") or getattr(config.option, "dist", "no") != "no"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A watchdog stops the Prefect servers this process starts if it ends without stopping them
+    (xdist's controller starts none: only its workers and a run without xdist need one)."""
+    if hasattr(config, "workerinput") or not _under_xdist(config):
+        server_reaper.start_watchdog()
+    if _under_xdist(config):
+        config.option.loadscopereorder = False  # the order is pytest_collection_modifyitems's
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist: FIRST_UNDER_XDIST, then the other files directory by directory in the order
+    of ``testpaths`` (tests/flows's files together: each worker enters its Prefect harness once,
+    not once per file) and, in a directory, by number of tests, most first (xdist's own order).
+    A file's tests keep their order. Without xdist nothing moves."""
+    if not _under_xdist(config):
+        return
+    counts: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        counts[path] = counts.get(path, 0) + 1
+    first = {path: n for n, path in enumerate(FIRST_UNDER_XDIST)}
+    directories = [str(d).rstrip("/") for d in config.getini("testpaths")]
+
+    def key(item: pytest.Item) -> tuple[int, int, int]:
+        path = item.nodeid.split("::")[0]
+        if path in first:
+            return (0, first[path], 0)
+        directory = path.rsplit("/", 1)[0]
+        rank = directories.index(directory) if directory in directories else len(directories)
+        return (1, rank, -counts[path])
+
+    items.sort(key=key)  # stable: a file's tests, and files of equal rank and count, keep their order
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop them here rather than at interpreter exit, which xdist may cut short (SIGKILL after 10 s)."""
+    server_reaper.close()
 
 
 @pytest.fixture(autouse=True)

@@ -9,14 +9,21 @@ from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy.engine import Engine
 
 from tasks.mail.smtp_sink import MailSink
+from tests import server_reaper
 from tests.pg import postgres_database
 
 
 @pytest.fixture(scope="package", autouse=True)
 def _prefect_harness() -> Iterator[None]:
-    """Package scope: torn down before tests/integration, whose live stack is a real server."""
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    """Package scope: torn down before tests/integration, whose live stack is a real server.
+
+    The harness stops its server only when draining its log and event workers succeeds: stop it
+    here in any case; a watchdog stops it if this process is killed first (tests/server_reaper.py)."""
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+    finally:
+        server_reaper.stop_prefect_servers()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,9 @@ from deploy.stack import Stack, local_stack
 from tasks.mail.smtp_sink import MailSink
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, MailSink, Path]]:
-    """Server, serve process and sink sharing one var/ directory for the integration tests."""
-    var = tmp_path_factory.mktemp("live") / "var"
+@contextmanager
+def running_stack(var: Path) -> Iterator[tuple[Stack, MailSink, Path]]:
+    """Server, serve process and sink sharing the var/ directory ``var``."""
     var.mkdir(parents=True)
     saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL", "INCONTRO_VAR_DIR")}
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
@@ -26,12 +26,32 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Mail
         home = var / "prefect"
         updates = {PREFECT_API_URL: stack.api_url, PREFECT_HOME: home, PREFECT_LOCAL_STORAGE_PATH: home / "storage"}
         with temporary_settings(updates=updates):
-            yield stack, sink, var
+            try:
+                yield stack, sink, var
+            finally:
+                _drain_prefect_workers()
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+def _drain_prefect_workers() -> None:
+    """Send what Prefect's log and event workers hold, and drop them: their clients point at this
+    server, and a later test of the same process (a file may come after this stack) gets new ones."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=15)
+    EventsWorker.drain_all(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, MailSink, Path]]:
+    """One stack for the integration and browser tests that share it (a file may have its own)."""
+    with running_stack(tmp_path_factory.mktemp("live") / "var") as running:
+        yield running
 
 
 @pytest.fixture

@@ -4,7 +4,11 @@ zero hits. A deliberately leaking flow on the same server proves the scan can fa
 
 Prefect freezes its settings (the API URL) when first imported, so the test enters a settings
 context read from the live stack's environment before running anything, and the leaking flow runs
-in its own process with the stack's environment."""
+in its own process with the stack's environment.
+
+The file has its own stack (the ``live`` fixture below, for its one test): the scan sees only what
+this pipeline left, and the stack is stopped when the file ends. Under xdist the file starts first
+(tests/conftest.py: FIRST_UNDER_XDIST), beside the short files."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import functools
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +29,18 @@ from deploy.stack import Stack
 from models.people import Person
 from tasks.mail.smtp_sink import MailSink
 from tasks.runtime.db import get_engine
+from tests.integration.conftest import running_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DEMO_PEOPLE = 60  # the full demo has 280: same paths, a fraction of the time
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, MailSink, Path]]:
+    """This file's own stack, in place of the session's (tests/integration/conftest.py)."""
+    with running_stack(tmp_path_factory.mktemp("pii") / "var") as running:
+        yield running
 
 
 @flow(name="leaky-test-flow", persist_result=True)

@@ -1,6 +1,6 @@
 """Duplicate search on an outsider's labelled referral files, beside the project's own set.
 
-    .venv/bin/python -m bench.bench_dedup_outsider [--sizes 3000,100000] [--no-project]
+    .venv/bin/python -m bench.bench_dedup_outsider [--sizes 3000,100000] [--no-project] [--seed N]
     .venv/bin/python -m bench.bench_dedup_outsider --train   # retrain config/dedup_model.yaml
 
 The outsider set (``bench/dedup_outsider.py``, written without reading the dedup code) is
@@ -245,7 +245,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-project", action="store_true", help="only the outsider set")
     parser.add_argument("--train", action="store_true", help="retrain config/dedup_model.yaml and stop")
     parser.add_argument("--keep", type=Path, help="write the files here instead of a temporary folder")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=MEASURE_SEED,
+        help=f"the outsider set's seed (default {MEASURE_SEED}; never {TRAIN_SEED})",
+    )
     args = parser.parse_args(argv)
+    if args.seed == TRAIN_SEED:
+        parser.error(f"seed {TRAIN_SEED} trains the model: measure another")
     if args.train:
         train()
         return
@@ -256,8 +264,8 @@ def main(argv: list[str] | None = None) -> None:
         workdir = args.keep or Path(tmp)
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"{size:,} segnalazioni")
-            f = measure_outsider(size, workdir)
-            print(_row("esterno (incontro duplicates)", f))
+            f = measure_outsider(size, workdir, args.seed)
+            print(_row(f"esterno (incontro duplicates, seme {args.seed})", f))
             print(f"  {'obiettivi':34s} {_goals(f, size)}")
             print(
                 f"  {'coppie vere':34s} {f['true_pairs']}, di cui {f['name_only_pairs']} con in comune solo il nome;"

@@ -8,20 +8,23 @@
 2. **Evidence** is weighed by a Fellegi–Sunter model (:mod:`tasks.matching.dedup_model`):
    each field lands on a level, each level weighs ``log2(m/u)``, trained by EM; the score is the
    probability (0-100) that the two referrals are one person. The comune counts less when it is
-   a city (written on 5 % of the referrals or more): many people share it.
+   a city (written on 5 % of the referrals or more): many people share it. The same name counts
+   more when it is rarer in the file than a typical referral's (term frequency, as Splink).
 3. **Rules** are hard constraints on top: a merge needs names that agree (or the same tax
    code) and evidence beyond the name (birth date – not 1 January, the registries' placeholder
    –, a tax code, a personal phone or e-mail, or – when one side has no birth date – the same
    comune of residence, read by :func:`tasks.files.places.resolve_municipality`); names that
    only resemble each other merge only with the same birth date *and* a personal identifier or
-   the same comune; the same name in the other sex
+   the same comune, or with a personal identifier and a date missing, swapped or on the
+   1 January placeholder; the same name in the other sex
    (Oleksandr / Oleksandra, Mario / Maria) never. A valid tax code's date corrects a typed
    slip; a year one keystroke away (1973 / 1937) or 1 January against a day of that year needs
    a personal identifier too. Two valid tax codes or incompatible birth dates (another year,
    but for one keystroke off 1 January) never merge – checked on the whole cluster,
    so a shared phone cannot chain a father, his son of the same name and a referral
    without a date into one person; a referral that would merge equally with two people who
-   cannot be one goes to review (``ambiguous``). The same valid tax code merges.
+   cannot be one goes to review (``ambiguous``). The same valid tax code merges; with names
+   that agree it also outweighs a date typed beside it (01/12 for 10/12).
 4. **Bands**: score at or above ``merge`` (and the rules hold) merges; at or above ``review``
    goes to a person; below is a new person. Each decision says why in Italian: the level and
    the weight of each field.
@@ -76,6 +79,7 @@ __all__ = ["DedupDecision", "DedupThresholds", "PersonRecord", "candidate_levels
 
 Band = Literal["merge", "review", "new"]
 MAX_BLOCK = 400  # a block this big says nothing (a placeholder date, a common name pair)
+RARITY_CAP = 4.0  # bits at most that a name's rarity adds
 MIN_COMMON_PLACE = 20  # fewer referrals of one comune never make it "frequent" (a small file)
 
 
@@ -137,6 +141,7 @@ class _Prepared:
     shared: set[str]  # phones/e-mails written on referrals of many different people
     place: list[str | None]  # the comune resolved (ISTAT code), None when unknown
     common_places: set[str]  # comuni written on many referrals (a city)
+    name_count: list[int]  # referrals of the file with the same name (its words in any order)
 
 
 def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
@@ -167,7 +172,30 @@ def _prepare(records: Sequence[PersonRecord]) -> _Prepared:
             counts[place] += 1
     known = sum(counts.values())
     common = {k for k, c in counts.items() if c >= max(COMMON_PLACE * known, MIN_COMMON_PLACE)}
-    return _Prepared(names, birth, cfs, raws, phones, emails, shared, places, common)
+    spelled = [tuple(sorted(n.keys)) for n in names]
+    same_name: dict[tuple[str, ...], int] = defaultdict(int)
+    for k in spelled:
+        same_name[k] += 1
+    return _Prepared(names, birth, cfs, raws, phones, emails, shared, places, common, [same_name[k] for k in spelled])
+
+
+def _name_rarity(p: _Prepared, pairs: NDArray[np.int64], levels: NDArray[np.int8]) -> NDArray[np.float64]:
+    """Bits added to a pair whose names are the same: how much rarer that name is in the file
+    than the name of a typical referral (Splink's term-frequency adjustment): a name written on
+    two referrals of a hundred thousand says more than Olena Kovalenko, written on two hundred.
+    Relative to the file's own names, so it holds for a small file and a large one. A common
+    name takes nothing away: the trained weight of equal names already averages over them, and
+    its pairs without other evidence must still reach a person."""
+    import numpy as np
+
+    count = np.asarray(p.name_count, dtype=np.float64)
+    out = np.zeros(len(pairs))
+    if not len(count):
+        return out
+    typical = float(count.mean())  # the count of the name a random pair of equal names shares
+    same = np.flatnonzero(levels[:, NAME] == 5)
+    out[same] = np.clip(np.log2(typical / count[pairs[same, 0]]), 0.0, RARITY_CAP)
+    return out
 
 
 def _place_keys(records: Sequence[PersonRecord]) -> list[str | None]:
@@ -441,6 +469,8 @@ def _conflict(p: _Prepared, a: int, b: int) -> str | None:
     ca, cb = p.cf[a], p.cf[b]
     if ca and cb and ca != cb and len(ca) == 16 and len(cb) == 16:
         return "codice_fiscale_conflict"
+    if ca and ca == cb and len(ca) == 16 and name_level(p.names[a], p.names[b]) >= 3:
+        return None  # the same valid tax code and name: a date typed beside it is a slip
     if not birth_dates_compatible(p.birth[a], p.birth[b]):
         return "birth_date_conflict"
     return None
@@ -462,8 +492,12 @@ def _mergeable(row: Sequence[int]) -> bool:
         return True
     if row[CF] == 0 or row[BIRTH] == 0 or row[NAME] < 2:
         return False
-    if row[NAME] == 2:  # a typo on top of another spelling: the date and a contact or the comune agree
-        return row[BIRTH] == 4 and (row[PHONE] == 3 or row[EMAIL] == 3 or row[CF] == 2 or row[PLACE] >= 2)
+    if row[NAME] == 2:  # a typo on top of another spelling: the date and a contact or the comune agree,
+        personal = row[PHONE] == 3 or row[EMAIL] == 3 or row[CF] == 2
+        if row[BIRTH] == 4:
+            return personal or row[PLACE] >= 2
+        # or, the date missing, swapped or the 1 January placeholder, a personal identifier
+        return personal and row[BIRTH] in (MISSING, 2, 3)
     # 1 January is the date registries give when the day is unknown: namesakes share it. It,
     # a 1 January against a day of that year, or a year one keystroke away (1984 / 1948) need
     # a personal identifier that agrees. Without a birth date on one side, the comune where
@@ -574,7 +608,8 @@ def find_duplicates(
     pairs = _candidate_pairs(p, n_ex)
     levels = _levels(p, pairs)
     progress.advance(1)
-    score = probability(match_weights(model, levels, len(records))) * 100.0
+    rarity = _name_rarity(p, pairs, levels)
+    score = probability(match_weights(model, levels, len(records)) + rarity) * 100.0
     score[levels[:, CF] == 3] = 100.0  # the same valid tax code is the same person
     clusters = _Clusters(p)
     links: dict[int, list[int]] = defaultdict(list)  # later record -> rows of its merge links
@@ -616,7 +651,7 @@ def find_duplicates(
     if len(pairs):
         np.maximum.at(best_any, pairs[:, 1], score)
     out = [
-        _decide(g, records, p, pairs, levels, score, model, clusters, links, blocked, best_review, best_any)
+        _decide(g, records, p, pairs, levels, score, rarity, model, clusters, links, blocked, best_review, best_any)
         for g in range(n_ex, len(records))
     ]
     # A pair the rules keep apart scores just under the merge threshold, whatever its evidence.
@@ -633,6 +668,7 @@ def _decide(
     pairs: NDArray[np.int64],
     levels: NDArray[np.int8],
     score: NDArray[np.float64],
+    rarity: NDArray[np.float64],
     model: FSModel,
     clusters: _Clusters,
     links: dict[int, list[int]],
@@ -652,7 +688,9 @@ def _decide(
             if r is None or members[0] in (int(pairs[r, 0]), int(pairs[r, 1]))
             else " (tramite un'altra segnalazione)"
         )
-        why = "stessa persona: " + (explain(model, row) if row else "") + via
+        why = (
+            "stessa persona: " + (explain(model, row) + _rarity_note(rarity[r]) if row and r is not None else "") + via
+        )
         s = round(float(score[r]), 1) if r is not None else 100.0
         return DedupDecision(key, records[members[0]].key, "merge", s, _reason(row) if row else "name_only", why)
     if g in best_review or g in blocked:
@@ -663,9 +701,13 @@ def _decide(
         if conflict == "codice_fiscale_conflict" and row[NAME] < 5:
             return DedupDecision(key, None, "new", round(float(score[r]), 1), "no_match", _new_why(model, row))
         reason = conflict or (blocked[g][1] if g in blocked and blocked[g][0] == r else None) or _reason(row)
-        why = "da verificare: " + explain(model, row) + _conflict_note(reason, row)
+        why = "da verificare: " + explain(model, row) + _rarity_note(rarity[r]) + _conflict_note(reason, row)
         return DedupDecision(key, records[a].key, "review", round(float(score[r]), 1), reason, why)
     return DedupDecision(key, None, "new", round(float(best_any[g]), 1), "no_match", "nessuna segnalazione simile")
+
+
+def _rarity_note(bits: float) -> str:
+    return f"; nome raro tra le segnalazioni ({bits:+.1f})" if bits >= 0.05 else ""
 
 
 def _new_why(model: FSModel, row: Sequence[int]) -> str:

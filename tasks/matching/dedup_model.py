@@ -128,6 +128,8 @@ _PARTICLES = frozenset({"el", "al"})
 # The Arabic article written onto the name (Elamrani, Alfassi): the name without it is a
 # spelling of the same name. The rest must be a name of its own (5+ letters), not Alberto.
 _GLUED_ARTICLE = re.compile(r"^(?:el|al)(?=[a-z]{5,}$)")
+# The scholarly and Czech-style transliteration writes ц as a bare c (Kuznecov / Kuznetsov).
+_TSE = re.compile(r"c(?![hkz])")
 # "Muhammad" abbreviated, as South Asian documents write it before the given name.
 _MUHAMMAD = frozenset({"md", "mohd", "mhd", "muhd"})
 # French "ou" before a vowel is a w (Ouali / Wali, Ouazzani / Wazzani, Ouattara / Wattara).
@@ -166,15 +168,17 @@ def skeleton(word: str, german_ch: bool = False, glide_w: bool = False, round_vo
 _VOWEL_CLASS = {"a": "a", "o": "o", "u": "u", "e": "i", "i": "i", "y": "i"}
 _DIPHTHONG = re.compile(r"[ae][iyj](?![aeiou])")
 _ITALIAN_SOFT_I = re.compile(r"(?<=[cg])i(?=[aou])")  # Scia-, Cio-, Gio-: the i only softens
+_YO = re.compile(r"(?<=[bdfhklmnprstvwz])[jyi]o")  # ё after a consonant: Fjodorow, Fyodorov, Fedorov
 
 
 def _first_vowel(word: str) -> str:
     """Class of the first vowel sound (a, o, u, or i for e/i/y): Harpreet and Gurpreet
     differ, Yulia, Julia and Ioulia (glides dropped, "ou" = u) do not, nor Shaikh and Sheikh,
     Zainab and Zeinab, Zaitseva and Sajzewa (the diphthong ai / ei / ay / aj), nor Chapovalets
-    and Sciapovalez (the Italian i that only softens c and g)."""
+    and Sciapovalez (the Italian i that only softens c and g), nor Fjodorow, Fyodorov and
+    Fedorov (ё, written jo, yo, io or e after a consonant)."""
     w = word.replace("ou", "u").replace("ie", "e").replace("ye", "e")
-    w = _ITALIAN_SOFT_I.sub("", _DIPHTHONG.sub("e", w))
+    w = _YO.sub("e", _ITALIAN_SOFT_I.sub("", _DIPHTHONG.sub("e", w)))
     w = re.sub(r"^[yji](?=[aeiou])", "", w)
     for ch in w[1:] if w and w[0] not in "aeiouy" else w:
         if ch in _VOWEL_CLASS:
@@ -220,6 +224,7 @@ class NameParts:
                     skeleton(w, round_vowels=True) if len(w) >= 6 else "",
                     b,
                     skeleton(bw) if bw else "",
+                    skeleton(_TSE.sub("ts", w)) if _TSE.search(w) else "",  # scholarly c = ц
                 )
                 if f and (f is k or f is b or len(f) >= 4)
             )

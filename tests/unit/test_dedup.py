@@ -445,3 +445,52 @@ def test_a_name_and_a_comune_do_not_chain_two_namesakes() -> None:
     assert [(d.band, d.match_key) for d in decisions[2:4]] == [("merge", "A1"), ("merge", "B1")]
     assert (decisions[4].band, decisions[4].reason) == ("review", "ambiguous")
     assert not any({"A1", "B1"} <= cluster for cluster in _merged_clusters(decisions))
+
+
+def test_a_tax_code_and_a_name_that_agree_outweigh_a_slip_in_the_typed_date() -> None:
+    """One person, one valid tax code, a birth date typed 01/12 on one referral and 10/12 on
+    the other: the tax code says which; a third referral of the same person still joins."""
+    cf = "RSSMRA81T10A794Z"
+    batch = [
+        rec("A", "Koval", "Dmytro", date(1981, 12, 1), codice_fiscale=cf),
+        rec("B", "Koval", "Dmytro", date(1981, 12, 10), codice_fiscale=cf, phone="+393384635998"),
+        rec("C", "Koval", "Dmytro", None, phone="+393384635998"),
+    ]
+    decisions = find_duplicates(batch, [])
+    assert [(d.band, d.match_key) for d in decisions] == [("new", None), ("merge", "A"), ("merge", "A")], decisions
+
+
+def test_a_similar_name_with_a_personal_identifier_merges_without_an_exact_date() -> None:
+    """A slip in the surname (Lungu / Lugu) and the date swapped or missing: the same personal
+    phone or e-mail decides; with neither, a person looks."""
+    existing = [rec("E", "Lungu", "Ramona", date(1996, 9, 10), phone="+393401112233", email="ramona.l@example.com")]
+    [swapped] = find_duplicates([rec("N", "Lugu", "Ramona", date(1996, 10, 9), phone="340 111 2233")], existing)
+    [missing] = find_duplicates([rec("N", "Lugu", "Ramona", None, email="RAMONA.L@example.com")], existing)
+    [alone] = find_duplicates([rec("N", "Lugu", "Ramona", date(1996, 10, 9))], existing)
+    assert (swapped.band, swapped.match_key) == ("merge", "E"), swapped
+    assert (missing.band, missing.match_key) == ("merge", "E"), missing
+    assert alone.band != "merge", alone
+
+
+def test_twins_on_one_phone_with_alike_given_names_stay_apart_without_a_date() -> None:
+    """Twins share a family name, a phone and a birth date; a referral of one of them without
+    a date and given names that differ by their first letter (Mariia / Dariia) is no slip."""
+    existing = [rec("E", "Bondar", "Mariia", date(2001, 3, 4), phone="+393331234567")]
+    [d] = find_duplicates([rec("N", "Bondar", "Dariia", None, phone="+393331234567")], existing)
+    assert d.band != "merge", d
+
+
+def test_a_rare_name_weighs_more_than_a_name_many_referrals_share() -> None:
+    """Term frequency: the same name on two referrals of a file says more than a name written
+    on many; the explanation says so. A common name loses nothing (it still reaches a person)."""
+    common = [rec(f"K{i}", "Kovalenko", "Olena", date(1960 + i, 5, 1), municipality="Lovere") for i in range(40)]
+    existing = [*common, rec("E", "Hnatiuk", "Taras", None, municipality="Zogno")]
+    rare, usual = find_duplicates(
+        [
+            rec("N", "Hnatiuk", "Taras", date(1990, 2, 3), municipality="Zogno"),
+            rec("M", "Kovalenko", "Olena", date(1960, 5, 1), municipality="Lovere", phone="+393331234567"),
+        ],
+        existing,
+    )
+    assert "nome raro" in rare.why, rare
+    assert "nome raro" not in usual.why and usual.match_key == "K0", usual

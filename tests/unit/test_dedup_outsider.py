@@ -94,6 +94,9 @@ def _name(text: str) -> NameParts:
         ("Abd El-Kader Errahmani", "Abdelkadir Errahmani", 4),  # words run together
         ("Zhi Qiang Liu", "Zhiqiang Liu", 4),
         ("Iria Gnatiuk", "Irina Gnatiuk", 2),  # a slip in the one word that differs
+        ("Aleksandr Fedorov", "Aleksandr Fjodorow", 4),  # ё as e, jo, yo, io
+        ("Petr Seliodkin", "Pyotr Selyodkin", 4),
+        ("Vladimir Kuznecov", "Vladimir Kuznetsov", 4),  # the scholarly c for ц
     ],
 )
 def test_spellings_of_one_name(a: str, b: str, at_least: int) -> None:

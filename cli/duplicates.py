@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -112,13 +113,24 @@ def _text(value: Any) -> str:
 
 
 def _date(value: Any, parse: Any) -> Any:
-    """A birth date as the import reads it; an unreadable one counts as missing."""
+    """A birth date as the import reads it; an unreadable one counts as missing. Only comparing,
+    not storing: a month-first date that cannot be day-first (12/30/2005, an English-language
+    form) is read as such here, where the import refuses the row and asks the partner."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         return parse(value, past=True)
     except ValueError:
-        return None
+        pass
+    if isinstance(value, str) and (m := _MONTH_FIRST.fullmatch(value.strip())) and int(m[2]) > 12:
+        try:
+            return parse(f"{m[2]}/{m[1]}/{m[3]}", past=True)
+        except ValueError:
+            return None
+    return None
+
+
+_MONTH_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
 
 def _print_text(name: str, result: dict[str, Any]) -> None:

@@ -95,3 +95,17 @@ def test_the_comune_of_residence_is_read_and_weighed_where_a_birth_date_is_missi
     assert "stesso comune di residenza" in pairs[("S-1", "S-2")]["why"]
     assert pairs[("S-3", "S-4")]["band"] == "review"
     assert "comuni di residenza diversi" in pairs[("S-3", "S-4")]["why"]
+
+
+def test_a_month_first_birth_date_is_compared_when_it_cannot_be_day_first() -> None:
+    """An English-language form's 12/30/2005 is the same date as 30/12/2005 for comparing; an
+    ambiguous 03/04/2005 stays day-first, an impossible one counts as missing."""
+    from datetime import date
+
+    from cli.duplicates import _date
+    from tasks.files.tabular import parse_date
+
+    assert _date("12/30/2005", parse_date) == date(2005, 12, 30)
+    assert _date("03/04/2005", parse_date) == date(2005, 4, 3)
+    assert _date("13/13/2005", parse_date) is None
+    assert _date("  ", parse_date) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from uuid import uuid4
 
 from tasks.runtime.prefect_api import deployment_runs, read_flow_run
 
@@ -14,15 +15,25 @@ from tasks.runtime.prefect_api import deployment_runs, read_flow_run
 #: costs the server 5–15 ms of CPU, taken from the flow runs it serves on a 2-core machine.
 POLL_SECONDS = 0.5
 
+#: A run's creation or a form's answer the server refused as busy (HTTP 503, its SQLite locked):
+#: attempts, and the pause before the n-th new attempt (n × this), instead of Prefect's client's
+#: 2 s, 4 s, 8 s (:func:`_again_if_busy`).
+CREATE_ATTEMPTS = 12
+CREATE_RETRY_SECONDS = 0.05
+BUSY = 503
+
 
 def run(name: str, params: dict[str, Any], timeout: float = 300) -> Any:
     """Run a deployment and wait for it; return its result summary (counts only)."""
-    from prefect.deployments import run_deployment
-
-    flow_run: Any = run_deployment(name, parameters=params, timeout=timeout, poll_interval=POLL_SECONDS, _sync=True)  # type: ignore[call-arg]
-    if flow_run.state is None or not flow_run.state.is_completed():
-        raise RuntimeError(f"{name} ended as {flow_run.state.name if flow_run.state else '?'}; see var/logs/serve.log")
-    return _short(flow_run.state.result(raise_on_failure=False) if flow_run.state else None)
+    run_id = start(name, params)
+    deadline = time.monotonic() + timeout
+    while (state := read_flow_run(run_id).state) is None or not state.is_final():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{name} did not finish in {timeout:.0f} s")
+        time.sleep(POLL_SECONDS)
+    if not state.is_completed():
+        raise RuntimeError(f"{name} ended as {state.name}; see var/logs/serve.log")
+    return _short(state.result(raise_on_failure=False))
 
 
 def _short(result: Any) -> Any:
@@ -32,10 +43,41 @@ def _short(result: Any) -> Any:
 
 
 def start(name: str, params: dict[str, Any]) -> Any:
-    from prefect.deployments import run_deployment
+    """Create a run of a deployment (``flow/deployment``) and return its id at once.
 
-    flow_run: Any = run_deployment(name, parameters=params, timeout=0, _sync=True)  # type: ignore[call-arg]
+    Asked again at once when the server was busy (:func:`_again_if_busy`), with the same
+    idempotency key: never two runs.
+    """
+    from prefect import get_client
+
+    key = str(uuid4())
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(name)
+        flow_run = _again_if_busy(
+            lambda: client.create_flow_run_from_deployment(deployment.id, parameters=params, idempotency_key=key)
+        )
     return flow_run.id
+
+
+def _again_if_busy(request: Callable[[], Any]) -> Any:
+    """``request()``, asked again after a short pause while the server answers 503.
+
+    The server answers 503 when its SQLite was busy (a transaction that read first cannot take
+    the write lock another connection holds, and fails at once, rolled back): Prefect's client
+    would ask again after 2 s, then 4 s, 8 s; here after 50 ms, 100 ms, … Any other error at once.
+    """
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
+                return request()
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code != BUSY or attempt == CREATE_ATTEMPTS:
+                raise
+            time.sleep(CREATE_RETRY_SECONDS * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def wait_paused(run_id: Any, timeout: float = 180) -> None:
@@ -79,10 +121,13 @@ def wait_done(run_id: Any, timeout: float = 300) -> None:
 
 
 def resume(run_id: Any, answer: dict[str, Any]) -> None:
-    """Answer a suspended form once (a second or late answer raises instead of being lost)."""
+    """Answer a suspended form once (a second or late answer raises instead of being lost).
+
+    A busy server is asked again at once (:func:`_again_if_busy`): its refusal rolled back the
+    whole resume, answer included, so the form is still waiting for it."""
     from tasks.runtime.prefect_api import answer_form
 
-    answer_form(run_id, answer)
+    _again_if_busy(lambda: answer_form(run_id, answer))
 
 
 def wait_idle(name: str, timeout: float = 120) -> None:

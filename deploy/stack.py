@@ -236,6 +236,14 @@ def stack_env(
             "PREFECT_API_URL": f"http://127.0.0.1:{api_port}/api",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            # Prefect writes a flow run's task runs from their events, by default one transaction
+            # per event (about three per task): in batches instead, each second. Every write holds
+            # SQLite's lock, and a request that read first and then meets a held lock fails at
+            # once ("database is locked", HTTP 503), asked again by Prefect's client 2 s later:
+            # the trigger's creation of the next stage's run is such a request. Fewer writes,
+            # fewer of them; not none (the runner's polls write too): bench_trigger counts them.
+            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
             "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_SERVER_API_HOST": "127.0.0.1",
             "PREFECT_UI_API_URL": f"http://127.0.0.1:{api_port}/api",
@@ -265,17 +273,21 @@ def local_stack(
     serve: bool = True,
     smtp_host: str = "127.0.0.1",
     while_starting: Callable[[], object] | None = None,
+    schedules: bool = True,
 ) -> Iterator[Stack]:
     """Server (+ serve process) running for the duration of the block; this process uses it too.
 
     Server and serve process start together (the serve process imports the stages while the
     server migrates its database, then waits for it); ``while_starting`` runs here meanwhile,
     with the stack's environment already set (e.g. the demo prepares its own database).
+    ``schedules=False``: the server's scheduler does not run, so no cron run of deploy/specs.py
+    starts meanwhile (the demo runs each stage itself; ``make serve`` schedules them later).
     """
     (var_dir / "logs").mkdir(parents=True, exist_ok=True)
     api_port = api_port or free_port()
     smtp_port = smtp_port or free_port()
-    env = stack_env(var_dir, api_port, smtp_port, smtp_host=smtp_host)
+    extra = {} if schedules else {"PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"}
+    env = stack_env(var_dir, api_port, smtp_port, extra, smtp_host=smtp_host)
     stack = Stack(var_dir=var_dir, api_port=api_port, smtp_port=smtp_port, env=env)
     saved = dict(os.environ)
     os.environ.update({k: v for k, v in env.items() if k.startswith(("PREFECT_", "INCONTRO_"))})

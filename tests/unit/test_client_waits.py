@@ -72,3 +72,79 @@ def test_wait_done_refuses_a_failed_run(script: dict[str, Any]) -> None:
     script["states"] = ["running", "failed"]
     with pytest.raises(RuntimeError, match="run ended as Failed"):
         client.wait_done("run-1")
+
+
+class _Server:
+    """A Prefect client whose server answers the first ``busy`` creations 503 (SQLite locked),
+    then creates the run: it records each creation's idempotency key."""
+
+    def __init__(self, busy: int, status: int = 503) -> None:
+        self.busy, self.status, self.keys = busy, status, []
+
+    def __enter__(self) -> _Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read_deployment_by_name(self, name: str) -> SimpleNamespace:
+        return SimpleNamespace(id=f"dep:{name}")
+
+    def create_flow_run_from_deployment(self, deployment_id: str, **kwargs: Any) -> SimpleNamespace:
+        import httpx
+        from prefect.exceptions import PrefectHTTPStatusError
+
+        self.keys.append(kwargs["idempotency_key"])
+        if len(self.keys) <= self.busy:
+            request = httpx.Request("POST", "http://server/api/deployments/x/create_flow_run")
+            response = httpx.Response(self.status, request=request)
+            raise PrefectHTTPStatusError("refused", request=request, response=response)
+        return SimpleNamespace(id=f"run-of-{deployment_id}")
+
+
+def test_a_run_refused_as_busy_is_created_again_at_once_with_the_same_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefect's own client would wait 2 s, then 4 s, after a 503 ("database is locked")."""
+    import prefect
+
+    server = _Server(busy=2)
+    monkeypatch.setattr(prefect, "get_client", lambda sync_client: server)
+    monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
+    assert client.start("intake/intake", {}) == "run-of-dep:intake/intake"
+    assert len(server.keys) == 3 and len(set(server.keys)) == 1  # one run, whatever the attempts
+
+
+def test_a_refused_run_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parameters the server refuses (422) or a server busy for every attempt: the error, once."""
+    import prefect
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
+    refused = _Server(busy=1, status=422)
+    monkeypatch.setattr(prefect, "get_client", lambda sync_client: refused)
+    with pytest.raises(PrefectHTTPStatusError):
+        client.start("intake/intake", {})
+    assert len(refused.keys) == 1
+    busy = _Server(busy=100)
+    monkeypatch.setattr(prefect, "get_client", lambda sync_client: busy)
+    with pytest.raises(PrefectHTTPStatusError):
+        client.start("intake/intake", {})
+    assert len(busy.keys) == client.CREATE_ATTEMPTS
+
+
+def test_an_answer_refused_as_busy_is_sent_again_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server rolled the whole resume back (answer included): the form still waits for it."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    sent: list[dict[str, Any]] = []
+
+    def answer_form(run_id: Any, answer: dict[str, Any]) -> None:
+        sent.append(answer)
+        if len(sent) == 1:
+            request = httpx.Request("POST", "http://server/api/flow_runs/x/resume")
+            raise PrefectHTTPStatusError("busy", request=request, response=httpx.Response(503, request=request))
+
+    monkeypatch.setattr(prefect_api, "answer_form", answer_form)
+    monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
+    client.resume("run-1", {"results": []})
+    assert sent == [{"results": []}, {"results": []}]

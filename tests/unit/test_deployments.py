@@ -40,11 +40,20 @@ def test_yaml_equals_served_deployment(spec: DeploymentSpec) -> None:
             "match": t.match.model_dump(),
             "parameters": t.parameters or {},
             "enabled": t.enabled,
+            "within": t.within.total_seconds(),
+            "schedule_after": t.schedule_after.total_seconds(),
         }
         for t in served.triggers
     ]
     declared_triggers = [
-        {"expect": sorted(t["expect"]), "match": t["match"], "parameters": t["parameters"], "enabled": t["enabled"]}
+        {
+            "expect": sorted(t["expect"]),
+            "match": t["match"],
+            "parameters": t["parameters"],
+            "enabled": t["enabled"],
+            "within": t.get("within", 0),
+            "schedule_after": t.get("schedule_after", 0),
+        }
         for t in declared["triggers"]
     ]
     assert served_triggers == declared_triggers
@@ -66,6 +75,14 @@ def test_every_stage_chains_by_event_or_schedule() -> None:
     assert by["matching"].triggers[0].as_dict()["expect"] == ["incontro.vacancy.received"]
     assert by["interest"].triggers[0].as_dict()["expect"] == ["incontro.interest.recorded"]
     assert [s.as_dict() for s in by["dispatch"].schedules] == [{"cron": "0 9 * * 1", "timezone": "Europe/Rome"}]
+
+
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=[d.name for d in DEPLOYMENTS])
+def test_a_debounced_trigger_loses_no_event(spec: DeploymentSpec) -> None:
+    """A reactive trigger with ``within`` fires on the first event and drops the others of its
+    window: its run must start once that window is over, so that it sees their cases too."""
+    for trigger in build(spec).triggers:
+        assert trigger.schedule_after >= trigger.within, f"{spec.name}: events of the window would be lost"
 
 
 def _name_words(spec: DeploymentSpec) -> set[str]:

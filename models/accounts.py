@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models import cases  # noqa: F401  (its foreign keys' tables, registered before any flush)
 from models.base import enum_column
 from models.clock import utcnow
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models import people  # noqa: F401  (its foreign keys' tables, registered before any flush)
 from models.base import enum_column, json_column
 from models.clock import utcnow
 from models.enums import AssessmentSource, Cefr, Isced, Licence, Recognition, State

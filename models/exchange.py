@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models import cases, ops, people  # noqa: F401  (its foreign keys' tables, registered before any flush)
 from models.base import enum_column, json_column
 from models.clock import utcnow
 from models.enums import Cefr, InterestAnswer, Licence, OutcomeKind, PolicyKind, VacancyStatus
@@ -50,7 +51,8 @@ class Vacancy(SQLModel, table=True):
     title: str
     occupation_code: str | None = Field(default=None, index=True)
     #: The coder's confidence in ``occupation_code`` (below the coder's CONFIRM_BELOW: to be confirmed
-    #: by a person, tasks/matching/occupations.py), not the raw similarity of the title.
+    #: by a person, tasks/matching/occupations.py), not the raw similarity of the title; 100 once a
+    #: person confirmed or replaced the code (incontro confirm-occupation, audited).
     occupation_score: float | None = None
     skills: list[str] = Field(default_factory=list, sa_column=json_column())
     #: The requirements coded to config/skills.yaml (tasks/matching/skills.py), what matching compares.

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
+from models import cases, people  # noqa: F401  (its foreign keys' tables, registered before any flush)
 from models.base import enum_column
 from models.clock import utcnow
 from models.enums import OutboxStatus

@@ -8,6 +8,7 @@ from sqlalchemy import Index, UniqueConstraint, event
 from sqlalchemy.orm.attributes import get_history
 from sqlmodel import Field, SQLModel
 
+from models import cases, ops  # noqa: F401  (its foreign keys' tables, registered before any flush)
 from models.base import enum_column, json_column, new_token
 from models.clock import utcnow
 from models.enums import Channel, ConsentPurpose, Language, OrgKind

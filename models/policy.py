@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from models import cases, exchange, ops, people  # noqa: F401  (its foreign keys' tables, registered before any flush)
 from models.base import enum_column, json_column
 from models.clock import utcnow
 

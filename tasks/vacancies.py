@@ -38,7 +38,6 @@ from tasks.mail.links import PURPOSE_SHORTLIST, page_url
 from tasks.mail.outbox import enqueue_email
 from tasks.matching.facts import profile_facts, vacancy_facts
 from tasks.matching.scoring import SCORING_VERSION, configured_matching, explain, top_k_all_vacancies
-from tasks.matching.vacancy_codes import is_unsure
 from tasks.runtime.db import in_chunks
 from tasks.runtime.event_names import VACANCY_RECEIVED
 from tasks.runtime.events import EventSpec, queue_event
@@ -340,6 +339,8 @@ def send_shortlists(session: Session, import_id: int, rows: list[dict[str, Any]]
     none fits, the proposal to activate a policy) to the labour-market service; the vacancy's
     company gets a signed link to the approved profiles whose person consents to the share.
     Returns the shortlists emailed to the labour-market service."""
+    from tasks.matching.vacancy_codes import is_unsure  # here: the stage starts without numpy/rapidfuzz
+
     labour = the_org(session, OrgKind.LABOUR_SERVICE)
     tax = load_taxonomy().by_code
     approved = {str(r["vacancy_code"]): set(r.get("approved") or []) for r in rows}

@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-import models  # noqa: F401 - every table registered on SQLModel.metadata
+import models.tables  # noqa: F401 - every table registered on SQLModel.metadata
 from models.people import Person
 from tasks.privacy.identifiers import identifier_strings
 

@@ -23,9 +23,7 @@ from config.next_steps import COORDINATORS, OwnerKind, Step, StepTable, load_nex
 from models import clock
 from models.cases import Case, Enrollment
 from models.enums import ConsentPurpose, InterestAnswer, State
-from models.exchange import Interest
 from models.people import Referral
-from models.policy import MeasureStatus, PolicyMeasure
 from models.state_machine import OPEN
 from tasks.core.calendar import add_business_days
 from tasks.core.consent import consenting_persons
@@ -160,6 +158,11 @@ def _by_case(
 
 def _org_owners(session: Session, kind: OwnerKind, case_ids: list[int]) -> dict[int, str]:
     """The organisation that acts for each case, for the kinds that name one."""
+    # The company's and the measure's tables only where a company or a provider acts: the
+    # earlier stages' flow runs start without them (issue 16, bench/bench_startup.py).
+    from models.exchange import Interest
+    from models.policy import MeasureStatus, PolicyMeasure
+
     if not case_ids:
         return {}
     if kind is OwnerKind.PARTNER:  # who referred the person first

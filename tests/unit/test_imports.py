@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
+import models.tables  # noqa: F401  (table_counts counts every table)
 from models.cases import Case
 from models.enums import InterestAnswer, State
 from models.exchange import Interest, Outcome

@@ -1,6 +1,7 @@
 """A flow run is a new process that imports its stage module before the first step: the heavy
 libraries (charts, spreadsheets, arrays, fuzzy matching, templates, migrations, phone numbers)
-are imported inside the functions that use them, so no stage pays for them at start
+are imported inside the functions that use them, and the tables a stage does not use are not
+loaded (``models`` imports its table modules lazily), so no stage pays for them at start
 (issue 16; bench/bench_startup.py measures the time)."""
 
 from __future__ import annotations
@@ -11,19 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_startup import HEAVY, stage_modules
+from bench.bench_startup import HEAVY, OPTIONAL_TABLES, stage_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE_MODULES = stage_modules()  # every deployment's entrypoint module (deploy/specs.py)
-_PROBE = "import sys, {module}; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+_PROBE = "import sys, {module}; print(','.join(m for m in {watched!r} if m in sys.modules))"
+#: Stages whose work touches no vacancy, company answer, dispatch or measure: they start without
+#: those tables (models.exchange, models.policy). The desk's tables (models.accounts) no stage loads.
+EARLY_STAGES = ("flows.closure", "flows.intake", "flows.literacy", "flows.referral")
+TABLE_MODULES = ("models.accounts", "models.cases", "models.exchange", "models.ops", "models.people", "models.policy")
 
 
 @pytest.fixture(scope="module")
 def loaded_at_start() -> dict[str, list[str]]:
-    """The heavy libraries each stage module loads, one fresh process per module, all at once."""
+    """The heavy libraries and optional table modules each stage module loads, one fresh process
+    per module, all at once."""
     procs = {
         module: subprocess.Popen(
-            [sys.executable, "-c", _PROBE.format(module=module, heavy=HEAVY)],
+            [sys.executable, "-c", _PROBE.format(module=module, watched=HEAVY + OPTIONAL_TABLES)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -47,42 +53,69 @@ def test_every_deployment_module_is_probed() -> None:
 
 @pytest.mark.parametrize("module", STAGE_MODULES)
 def test_stage_module_loads_no_heavy_library(module: str, loaded_at_start: dict[str, list[str]]) -> None:
-    assert loaded_at_start[module] == [], f"{module} loads {', '.join(loaded_at_start[module])} at import"
+    heavy = [m for m in loaded_at_start[module] if m in HEAVY]
+    assert heavy == [], f"{module} loads {', '.join(heavy)} at import"
 
 
-def test_cells_are_cleaned_of_what_openpyxl_refuses_without_importing_it() -> None:
-    """tasks/files/sheets.py keeps its own copy of openpyxl's pattern, so that ``safe_cell``
-    needs no openpyxl: the copy must stay the same."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as openpyxl_re  # type: ignore[import-untyped]
-
-    from tasks.files.sheets import ILLEGAL_CHARACTERS_RE, safe_cell
-
-    assert (ILLEGAL_CHARACTERS_RE.pattern, ILLEGAL_CHARACTERS_RE.flags) == (openpyxl_re.pattern, openpyxl_re.flags)
-    assert safe_cell("a\x00b\x0bc\x1fd\te") == "abcd\te"
+@pytest.mark.parametrize("module", STAGE_MODULES)
+def test_no_stage_loads_the_desk_tables(module: str, loaded_at_start: dict[str, list[str]]) -> None:
+    assert "models.accounts" not in loaded_at_start[module]
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda p: p.name)
-def test_config_files_read_the_same_with_libyaml(path: Path) -> None:
-    """config/data.py reads YAML with libyaml's parser (offices.yaml is read at every flow start):
-    the data must be what the pure-Python parser gives."""
-    import yaml
-
-    from config.data import _read_yaml
-
-    assert _read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", EARLY_STAGES)
+def test_early_stages_start_without_the_exchange_and_policy_tables(
+    module: str, loaded_at_start: dict[str, list[str]]
+) -> None:
+    assert module in STAGE_MODULES
+    tables = [m for m in loaded_at_start[module] if m in OPTIONAL_TABLES]
+    assert tables == [], f"{module} loads {', '.join(tables)} at import"
 
 
-def test_invalid_yaml_is_reported_as_the_python_parser_words_it(tmp_path: Path) -> None:
-    """libyaml words its errors differently: a refused file is read again by PyYAML's own parser."""
-    import yaml
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
-    from config.data import ConfigError, load_routing
 
-    bad = tmp_path / "routing.yaml"
-    bad.write_text("literacy: {threshold: A2\ndedup: {}\n", encoding="utf-8")
-    with bad.open(encoding="utf-8") as fh, pytest.raises(yaml.YAMLError) as python:
-        yaml.safe_load(fh)
-    with pytest.raises(ConfigError) as info:
-        load_routing(bad)
-    assert str(info.value) == f"{bad}: invalid YAML: {python.value}"
-    assert "line 2, column 6" in str(info.value)
+def test_the_models_package_and_its_small_modules_load_no_table() -> None:
+    """``from models import clock`` (every task module) and the enums cost no SQLAlchemy."""
+    out = _run(
+        "import sys, models, models.clock, models.enums, models.state_machine; "
+        f"print(sorted(m for m in sys.modules if m == 'sqlalchemy' or m in {TABLE_MODULES!r}))"
+    )
+    assert out == "[]"
+
+
+def test_the_re_exports_load_their_table_module_on_first_use() -> None:
+    import models
+
+    for name in models.__all__:
+        value = getattr(models, name)
+        assert value.__name__ == name and value.__module__.startswith("models.")
+    with pytest.raises(AttributeError):
+        models.NoSuchTable  # noqa: B018
+
+
+@pytest.mark.parametrize("module", TABLE_MODULES)
+def test_a_table_module_alone_registers_the_tables_its_foreign_keys_name(module: str) -> None:
+    """A flush sorts the tables it writes by their foreign keys, which must then find their
+    tables: in a process that imported only ``module``, every foreign key of every registered
+    table resolves (SQLAlchemy raises NoReferencedTableError otherwise)."""
+    out = _run(
+        f"import importlib; from sqlmodel import SQLModel; importlib.import_module({module!r}); "
+        "tables = SQLModel.metadata.sorted_tables; "
+        "print(sum(1 for t in tables for fk in t.foreign_keys if fk.column is not None))"
+    )
+    assert int(out) > 0
+
+
+def test_models_tables_registers_every_table() -> None:
+    """The migrations and the schema checks import ``models.tables``: the same tables as importing
+    every module of the package."""
+    every = _run(
+        "import importlib, pkgutil, models; from sqlmodel import SQLModel; "
+        "[importlib.import_module(f'models.{m.name}') for m in pkgutil.iter_modules(models.__path__) if not m.ispkg]; "
+        "print(sorted(SQLModel.metadata.tables))"
+    )
+    registered = _run("import models.tables; from sqlmodel import SQLModel; print(sorted(SQLModel.metadata.tables))")
+    assert registered == every and "desk_user" in registered and "policy_measure" in registered

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
-import models  # noqa: F401  (registers every table on the metadata)
+import models.tables  # noqa: F401  (registers every table on the metadata)
 from config.settings import Settings
 from models.clock import utcnow
 from models.enums import ConsentPurpose, OutboxStatus

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (registers every table)
+import models.tables  # noqa: F401  (registers every table)
 from tasks.runtime.db import make_engine, migrate
 
 

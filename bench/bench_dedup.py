@@ -159,9 +159,9 @@ def train(size: int = 30_000, seed: int = TRAIN_SEED) -> None:
     """Train m/u by EM on an unlabelled set of another seed and write config/dedup_model.yaml."""
     import yaml
 
-    from tasks.matching.dedup import candidate_levels, random_levels
     from tasks.matching.dedup_model import BIRTH, MODEL_PATH, NAME, estimate_u
     from tasks.matching.dedup_model import train as train_model
+    from tasks.matching.dedup_pairs import candidate_levels, random_levels
 
     records, _ = _independent(size, seed)
     t0 = time.perf_counter()

@@ -208,9 +208,9 @@ def train(size: int = 30_000) -> None:
     from bench.bench_dedup import TRAIN_SEED as PROJECT_SEED
     from bench.bench_dedup import _independent
     from cli.duplicates import _read
-    from tasks.matching.dedup import PersonRecord, candidate_levels, random_levels
     from tasks.matching.dedup_model import BIRTH, MODEL_PATH, NAME, estimate_u
     from tasks.matching.dedup_model import train as train_model
+    from tasks.matching.dedup_pairs import PersonRecord, candidate_levels, random_levels
 
     records, _ = _independent(size, PROJECT_SEED)
     with tempfile.TemporaryDirectory() as tmp:

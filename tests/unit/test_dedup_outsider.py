@@ -23,7 +23,7 @@ from bench.dedup_outsider import HEADERS, MEASURE_SEED, read_labels, write_outsi
 from cli.duplicates import find_in_file
 from tasks.files.normalize import normalize_name
 from tasks.matching.dedup import PersonRecord, find_duplicates
-from tasks.matching.dedup_model import NameParts, name_level
+from tasks.matching.dedup_names import NameParts, name_level
 
 
 def _figures(folder: Path) -> tuple[dict[str, Any], list[dict[str, str]], int]:

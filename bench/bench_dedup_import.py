@@ -21,6 +21,11 @@ Figures, side by side on the same set:
   the plumbing of merges and reviews);
 * ``import``: the stored merges and reviews.
 
+The dedup step is also split in two, wall and CPU seconds each: the search (``find_duplicates``)
+and the rest (reading the stored people, the merges in bulk, the review rows), with the SQL
+statements the step sends (before the bulk merges, about 15 per merged case: 42,015 at 10k) and
+the peak memory of the process after the step.
+
 Precision/recall are those of bench_dedup (pairs inside the merge clusters) over all labelled
 records (a rejected row is a person the import never saw: its pairs are missed), then over the
 accepted rows only. The rows the import refused are counted by column and reason (no values).
@@ -32,6 +37,7 @@ import argparse
 import csv
 import multiprocessing as mp
 import os
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -101,8 +107,10 @@ def _run(size: int, work: str, queue: Any) -> None:
     os.environ["INCONTRO_VAR_DIR"] = str(Path(work) / "var")
     os.environ.setdefault("PREFECT_HOME", str(Path(work) / "prefect"))
     import prefect.context  # noqa: F401  (loaded by every flow run before an import; not timed)
+    from sqlalchemy import event
     from sqlmodel import Session, col, select
 
+    import tasks.referral.ingest as ingest_module
     from bench.dedup_sets import make_dedup_set
     from config.data import load_routing
     from models.cases import Case
@@ -125,17 +133,42 @@ def _run(size: int, work: str, queue: Any) -> None:
     thresholds = DedupThresholds(merge=rules.merge_threshold, review=rules.review_threshold)
 
     timings: dict[str, float] = {}
+    # The dedup step split in two: the search (find_duplicates) and the rest (reading the people,
+    # merges, reviews), with the SQL statements the step sends.
+    statements = [0]
+    search = ingest_module.find_duplicates
+
+    def timed_search(*args: Any, **kwargs: Any) -> Any:
+        begun, begun_cpu = time.perf_counter(), time.process_time()
+        try:
+            return search(*args, **kwargs)
+        finally:
+            timings["search"] = time.perf_counter() - begun
+            timings["search_cpu"] = time.process_time() - begun_cpu
+
+    def count(*_args: Any) -> None:
+        statements[0] += 1
+
     with Session(engine, expire_on_commit=False) as session:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = ingest_referral_file(session, path, REFERRER)
         session.info.pop("incontro_pending_events", None)  # no Prefect server: counted, not sent
         session.commit()
         timings["ingest"] = time.perf_counter() - started
-        started = time.perf_counter()
+        ingest_module.find_duplicates = timed_search  # type: ignore[assignment]
+        event.listen(engine, "before_cursor_execute", count)
+        started, dedup_cpu = time.perf_counter(), time.process_time()
         deduplicate_import(session, summary.import_id)
         session.info.pop("incontro_pending_events", None)
         session.commit()
         timings["dedup"] = time.perf_counter() - started
+        timings["dedup_cpu"] = time.process_time() - dedup_cpu
+        timings["cpu"] = time.process_time() - cpu
+        step_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        event.remove(engine, "before_cursor_execute", count)
+        ingest_module.find_duplicates = search  # type: ignore[assignment]
+        merged = session.exec(select(Case.id).where(col(Case.merged_into_id).is_not(None))).all()
+        reviewed = session.exec(select(DedupReview.id)).all()
 
         # Row numbers of the file: the first data row is the first labelled record.
         rows = {k: n for k, n in session.exec(select(Referral.person_key, Referral.row_number)).all() if n is not None}
@@ -160,6 +193,7 @@ def _run(size: int, work: str, queue: Any) -> None:
                 codice_fiscale=p.codice_fiscale,
                 phone=p.phone,
                 email=p.email,
+                municipality=p.municipality,
             )
             for p, _ in sorted(stored, key=lambda pc: pc[1])
         ]
@@ -175,6 +209,7 @@ def _run(size: int, work: str, queue: Any) -> None:
             codice_fiscale=r.codice_fiscale,
             phone=r.phone,
             email=r.email,
+            municipality=r.municipality,
         )
         for r in labelled
     ]
@@ -193,6 +228,11 @@ def _run(size: int, work: str, queue: Any) -> None:
             "refused": summary.rejected_rows,
             "reasons": reasons.most_common(8),
             "timings": timings,
+            "statements": statements[0],
+            "merged": len(merged),
+            "reviews": len(reviewed),
+            "step_peak_mb": step_peak_mb,  # the import and the dedup step
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # and the scoring above
             "rows": {
                 "funzione": (quality(function, cluster), on_accepted(function)),
                 "funzione, righe importate": (quality(on_stored, cluster), on_accepted(on_stored)),
@@ -232,6 +272,14 @@ def report(size: int, f: dict[str, Any]) -> None:
         f"indipendente {size:,}: {f['records']:,} righe, accettate {f['accepted']:,}, rifiutate {f['refused']:,};"
         f" import {t['ingest']:.1f} s + ricerca dei doppioni {t['dedup']:.1f} s"
         f" (funzione {t['function']:.1f} s, sulle righe importate {t['function_stored']:.1f} s)"
+    )
+    rest, rest_cpu = t["dedup"] - t["search"], t["dedup_cpu"] - t["search_cpu"]
+    print(
+        f"  ricerca dei doppioni: funzione {t['search']:.1f} s (CPU {t['search_cpu']:.1f} s) + resto del passo"
+        f" (lettura, unioni, revisioni) {rest:.1f} s (CPU {rest_cpu:.1f} s);"
+        f" {f['merged']:,} unioni, {f['reviews']:,} in revisione, {f['statements']:,} istruzioni SQL;"
+        f" import + passo CPU {t['cpu']:.1f} s; memoria di picco {f['step_peak_mb']:,.0f} MB"
+        f" ({f['peak_mb']:,.0f} MB col resto del banco)"
     )
     for reason, n in f["reasons"]:
         print(f"  rifiutate per «{reason}»: {n}")

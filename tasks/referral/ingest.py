@@ -15,21 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from config.data import load_offices, load_routing
+from config.data import load_routing
 from config.settings import get_settings
 from models import clock
 from models.cases import Case
 from models.enums import ConsentPurpose, State
 from models.ops import DedupReview, ImportFile
-from models.people import Consent, Organisation, Person, Referral
+from models.people import Organisation, Person, Referral
 from models.state_machine import TERMINAL
-from tasks.core.consent import CONSENT_TO_COLLECT, consenting_persons, grant_consent, has_consent
+from tasks.core.consent import CONSENT_TO_COLLECT, consenting_persons
 from tasks.core.next_steps import set_step
 from tasks.core.people import municipalities_of
 from tasks.core.routing import ASSIGN_OFFICE
-from tasks.core.transitions import transition, transition_many
+from tasks.core.transitions import transition_many
 from tasks.files.imports import (
     INGEST,
     claim_step,
@@ -41,9 +42,10 @@ from tasks.files.imports import (
 from tasks.files.places import resolve_municipality
 from tasks.files.rows import ReferralRecord, ReferralRow, read_row, row_warnings
 from tasks.files.tabular import FileRejected, open_table
-from tasks.mail.outbox import enqueue_email
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
 from tasks.referral.acknowledgement import acknowledge
+from tasks.referral.merge import merge_case as merge_case  # the review form's import (review.py)
+from tasks.referral.merge import merge_cases
 from tasks.referral.missing_consent import (
     CONSENT_COLUMNS_MISSING,
     consent_to_collect,
@@ -51,6 +53,7 @@ from tasks.referral.missing_consent import (
     mark_consent_to_collect,
 )
 from tasks.referral.store import ACTOR, store_chunk, store_rejected
+from tasks.runtime.db import in_chunks
 from tasks.runtime.event_names import DEDUP_PENDING, REFERRAL_ACCEPTED
 from tasks.runtime.events import EventSpec
 from tasks.runtime.progress import Progress
@@ -212,15 +215,32 @@ def _check_row(
     return (row if not errors else None), errors
 
 
-def _record(p: Person) -> PersonRecord:
+#: What the duplicate search reads of a person, read as columns: a 100k import and the open cases
+#: are hundreds of thousands of people, too many to load as ORM objects for seven fields.
+_RECORD_COLUMNS = (
+    col(Person.key),
+    col(Person.family_name),
+    col(Person.given_names),
+    col(Person.birth_date),
+    col(Person.codice_fiscale),
+    col(Person.phone),
+    col(Person.email),
+    col(Person.municipality),
+)
+
+
+def _record(row: Sequence[Any]) -> PersonRecord:
+    """The search's record of a row that starts with :data:`_RECORD_COLUMNS`."""
+    key, family_name, given_names, birth_date, codice_fiscale, phone, email, municipality = row[:8]
     return PersonRecord(
-        key=p.key,
-        family_name=p.family_name,
-        given_names=p.given_names,
-        birth_date=p.birth_date,
-        codice_fiscale=p.codice_fiscale,
-        phone=p.phone,
-        email=p.email,
+        key=key,
+        family_name=family_name,
+        given_names=given_names,
+        birth_date=birth_date,
+        codice_fiscale=codice_fiscale,
+        phone=phone,
+        email=email,
+        municipality=municipality,
     )
 
 
@@ -256,87 +276,65 @@ def _deduplicate(session: Session, import_id: int, flow_run_id: str | None) -> D
         col(DedupReview.case_id).in_(select(Referral.case_id).where(Referral.import_file_id == import_id))
     )
     queued = set(session.exec(reviewed).all())
-    new_cases = [c for c in _import_cases(session, import_id, State.REFERRED) if c.id not in queued]
+    referred = (
+        select(Case.id, Case.person_key)
+        .join(Referral, col(Referral.case_id) == col(Case.id))
+        .where(Referral.import_file_id == import_id, Case.state == State.REFERRED)
+        .distinct()
+    )
+    # (case id, person key) of each new case, in the order of the cases
+    new_cases = sorted((i, key) for i, key in session.exec(referred).all() if i is not None and i not in queued)
     if not new_cases:
         return DedupSummary()
     # The import's people as a subquery, not a list of keys: a 100k-row file would exceed the
     # driver's limit of 65,535 bound parameters.
     new_keys = select(Referral.person_key).where(Referral.import_file_id == import_id).scalar_subquery()
     open_states = [s for s in State if s not in TERMINAL and s is not State.REFERRED] + [State.REFERRED]
-    existing_rows = session.exec(
-        select(Person, Case)
+    existing_rows = session.execute(
+        sql_select(*_RECORD_COLUMNS, col(Case.id))
         .join(Case, col(Case.person_key) == col(Person.key))
         .where(col(Case.state).in_(open_states), col(Person.key).not_in(new_keys))
     ).all()
-    existing_case = {p.key: c for p, c in existing_rows}
-    people = {p.key: p for p in session.exec(select(Person).where(col(Person.key).in_(new_keys))).all()}
-    by_key = {c.person_key: c for c in new_cases}
-    ordered = [people[c.person_key] for c in sorted(new_cases, key=lambda c: c.id or 0)]
+    existing_case: dict[str, int] = {row[0]: row[-1] for row in existing_rows}
+    people = {row[0]: row for row in session.execute(sql_select(*_RECORD_COLUMNS).where(col(Person.key).in_(new_keys)))}
+    by_key = {key: case_id for case_id, key in new_cases}
     rules = load_routing().dedup
     decisions = find_duplicates(
-        [_record(p) for p in ordered],
-        [_record(p) for p, _ in existing_rows],
+        [_record(people[key]) for _, key in new_cases],
+        [_record(row) for row in existing_rows],
         DedupThresholds(merge=rules.merge_threshold, review=rules.review_threshold),
     )
-    summary = DedupSummary()
+    del people, existing_rows
+    links: list[tuple[int, int, str, float, str]] = []  # (case, target, band, score, reason)
     for d in decisions:
         if d.match_key is None or d.band == "new":
             continue
-        case = by_key[d.new_key]
-        target = existing_case.get(d.match_key) or by_key.get(d.match_key)
-        if target is None or target.id == case.id:
+        case_id = by_key[d.new_key]
+        target_id = existing_case.get(d.match_key) or by_key.get(d.match_key)
+        if target_id is None or target_id == case_id:
             continue
-        if d.band == "merge":
-            merge_case(session, case, target, d.reason, flow_run_id)
-            summary.merged.append(case.code)
+        links.append((case_id, target_id, d.band, d.score, d.reason))
+    # Only the cases a merge or a review touches are loaded whole.
+    cases = _cases(session, {i for case_id, target_id, *_ in links for i in (case_id, target_id)})
+    summary = DedupSummary()
+    merges: list[tuple[Case, Case, str]] = []
+    for case_id, target_id, band, score, reason in links:
+        if band == "merge":
+            merges.append((cases[case_id], cases[target_id], reason))
+            summary.merged.append(cases[case_id].code)
         else:
-            assert case.id is not None and target.id is not None
-            session.add(DedupReview(case_id=case.id, candidate_case_id=target.id, score=d.score))
-            summary.review.append(case.code)
+            session.add(DedupReview(case_id=case_id, candidate_case_id=target_id, score=score))
+            summary.review.append(cases[case_id].code)
+    merge_cases(session, merges, flow_run_id)
     return summary
 
 
-def merge_case(session: Session, case: Case, target: Case, reason: str, flow_run_id: str | None) -> None:
-    """The new referral joins the existing case; the referrer is told which case it is."""
-    case.merged_into_id = target.id
-    session.add(case)
-    for ref in session.exec(select(Referral).where(Referral.case_id == case.id)).all():
-        ref.case_id = target.id
-        session.add(ref)
-        referrer = session.get(Organisation, ref.referrer_code)
-        if referrer is not None:
-            enqueue_email(
-                session,
-                key=f"case:{case.code}:duplicate:{ref.referrer_code}",
-                kind="duplicate_notice",
-                recipient=referrer.email,
-                recipient_code=referrer.code,
-                case_code=target.code,
-                context={
-                    "case_code": target.code,
-                    "existing_office": _office_name(target.office_code),
-                    "row": ref.row_number,
-                },
-            )
-    for consent in session.exec(select(Consent).where(Consent.person_key == case.person_key)).all():
-        if not has_consent(session, target.person_key, consent.purpose, consent.recipient_code):
-            grant_consent(
-                session,
-                target.person_key,
-                consent.purpose,
-                recipient=consent.recipient_code,
-                source=f"merge:{case.code}",
-            )
-    transition(
-        session, case, State.DUPLICATE, actor=ACTOR, reason=f"merge:{target.code}:{reason}", flow_run_id=flow_run_id
-    )
-
-
-def _office_name(code: str | None) -> str:
-    for office in load_offices():
-        if office.code == code:
-            return office.name
-    return "da assegnare"
+def _cases(session: Session, ids: set[int]) -> dict[int, Case]:
+    """The cases of ``ids`` by id, one query per 1,000."""
+    found: dict[int, Case] = {}
+    for chunk in in_chunks(sorted(ids)):
+        found.update((c.id, c) for c in session.exec(select(Case).where(col(Case.id).in_(chunk))).all() if c.id)
+    return found
 
 
 def _import_cases(session: Session, import_id: int, state: State) -> list[Case]:

@@ -15,6 +15,10 @@ imported inside the functions that use them, and a stage loads only the table mo
 (tests/unit/test_lazy_imports.py holds every stage to that); the last column lists the heavy
 libraries and the tables beyond the core ones that a stage still loads.
 
+The last table is the start of a served flow run (``make serve``, the demo): forked from the
+fork server that has imported Prefect's engine and every stage once (deploy/forkserver.py), it
+pays no imports; measured from the fork to the flow unpickled by its entrypoint.
+
 Run: ``.venv/bin/python -m bench.bench_startup [--rounds 5] [flows.referral ...]``. Goal: a
 stage's flow run starts in at most 1.5 s (baseline included) on a 2-core machine.
 """
@@ -27,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 from config.settings import PROJECT_ROOT
 from deploy.specs import DEPLOYMENTS
@@ -68,6 +73,44 @@ def heavy_loaded(module: str) -> list[str]:
     return [m for m in out.split(",") if m]
 
 
+def _forked_start(entrypoint: str, reply: Any) -> None:
+    """In the forked child: what it does before the stage's first line, beyond Prefect's own
+    run set-up: unpickle the flow by its entrypoint (deploy/forkserver.py); its CPU time back."""
+    import pickle
+
+    from deploy.forkserver import by_entrypoint
+    from deploy.serve import load_flow
+
+    pickle.loads(pickle.dumps(by_entrypoint(load_flow(entrypoint), entrypoint)))
+    reply.put(time.process_time())
+
+
+def forked_starts(entrypoints: dict[str, str], rounds: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of a flow run forked from a fork server that has imported
+    Prefect's engine and every stage, as the serve process starts them (``make serve``, the demo)."""
+    import multiprocessing
+
+    from deploy.serve import stage_modules as served
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["prefect.flow_engine", *served()])
+    reply = context.SimpleQueue()
+    context.Process(target=_forked_start, args=(next(iter(entrypoints.values())), reply)).start()  # warm up
+    reply.get()
+    out: dict[str, tuple[float, float]] = {}
+    for module, entrypoint in entrypoints.items():
+        walls, cpus = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            child = context.Process(target=_forked_start, args=(entrypoint, reply))
+            child.start()
+            cpus.append(reply.get())
+            child.join()
+            walls.append(time.perf_counter() - started)
+        out[module] = statistics.median(walls), statistics.median(cpus)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -102,6 +145,11 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<22} {wall:>7.2f} {cpu:>6.2f} {wall - base:>8.2f} {cpu - base_cpu:>9.2f} "
             f"{cpu - floor_cpu:>11.2f} {goal:>5}  {heavy or '—'}"
         )
+    entrypoints = {d.entrypoint.split(":")[0].removesuffix(".py").replace("/", "."): d.entrypoint for d in DEPLOYMENTS}
+    forked = forked_starts({m: entrypoints[m] for m in modules if m in entrypoints}, args.rounds)
+    print("\nserved flow runs, forked from the warm fork server (deploy/forkserver.py): start to the stage's code")
+    for name, (wall, cpu) in forked.items():
+        print(f"{name:<22} {wall:>7.2f} {cpu:>6.2f} {'ok' if wall <= GOAL_SECONDS else 'over':>5}")
 
 
 if __name__ == "__main__":

@@ -54,18 +54,23 @@ def start(name: str, params: dict[str, Any]) -> Any:
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(name)
         flow_run = _again_if_busy(
-            lambda: client.create_flow_run_from_deployment(deployment.id, parameters=params, idempotency_key=key)
+            lambda: client.create_flow_run_from_deployment(deployment.id, parameters=params, idempotency_key=key),
+            idempotent=True,
         )
     return flow_run.id
 
 
-def _again_if_busy(request: Callable[[], Any]) -> Any:
+def _again_if_busy(request: Callable[[], Any], *, idempotent: bool = False) -> Any:
     """``request()``, asked again after a short pause while the server answers 503.
 
     The server answers 503 when its SQLite was busy (a transaction that read first cannot take
     the write lock another connection holds, and fails at once, rolled back): Prefect's client
-    would ask again after 2 s, then 4 s, 8 s; here after 50 ms, 100 ms, … Any other error at once.
+    would ask again after 2 s, then 4 s, 8 s; here after 50 ms, 100 ms, … An ``idempotent``
+    request (a run created with its idempotency key) is also asked again when the answer did not
+    arrive in time (an overloaded server may have done it: the key makes it one run). Any other
+    error at once.
     """
+    import httpx
     from prefect.exceptions import PrefectHTTPStatusError
     from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
@@ -75,6 +80,10 @@ def _again_if_busy(request: Callable[[], Any]) -> Any:
                 return request()
         except PrefectHTTPStatusError as exc:
             if exc.response.status_code != BUSY or attempt == CREATE_ATTEMPTS:
+                raise
+            time.sleep(CREATE_RETRY_SECONDS * attempt)
+        except httpx.TimeoutException:
+            if not idempotent or attempt == CREATE_ATTEMPTS:
                 raise
             time.sleep(CREATE_RETRY_SECONDS * attempt)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

@@ -113,6 +113,37 @@ def test_a_run_refused_as_busy_is_created_again_at_once_with_the_same_key(monkey
     assert len(server.keys) == 3 and len(set(server.keys)) == 1  # one run, whatever the attempts
 
 
+def test_a_creation_whose_answer_timed_out_is_asked_again_with_the_same_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An overloaded server may have created the run without answering in time: asked again with
+    the same idempotency key (one run); an answer to a form is never sent twice on a timeout."""
+    import httpx
+    import prefect
+
+    class _Slow(_Server):
+        def create_flow_run_from_deployment(self, deployment_id: str, **kwargs: Any) -> SimpleNamespace:
+            if not self.keys:
+                self.keys.append(kwargs["idempotency_key"])
+                raise httpx.ReadTimeout("no answer in time")
+            return super().create_flow_run_from_deployment(deployment_id, **kwargs)
+
+    server = _Slow(busy=0)
+    monkeypatch.setattr(prefect, "get_client", lambda sync_client: server)
+    monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
+    assert client.start("intake/intake", {}) == "run-of-dep:intake/intake"
+    assert len(server.keys) == 2 and len(set(server.keys)) == 1
+
+    sent: list[dict[str, Any]] = []
+
+    def answer_form(run_id: Any, answer: dict[str, Any]) -> None:
+        sent.append(answer)
+        raise httpx.ReadTimeout("no answer in time")
+
+    monkeypatch.setattr(prefect_api, "answer_form", answer_form)
+    with pytest.raises(httpx.ReadTimeout):
+        client.resume("run-1", {"results": []})
+    assert len(sent) == 1
+
+
 def test_a_refused_run_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Parameters the server refuses (422) or a server busy for every attempt: the error, once."""
     import prefect

@@ -269,6 +269,36 @@ def search(needles: list[Needle], items: Iterable[tuple[str, str]]) -> list[Hit]
     return [hit for where, text in items for hit in matcher.search(where, text)]
 
 
+def _coolname_words() -> frozenset[str]:
+    import coolname.data
+
+    return frozenset(
+        w.casefold() for part in coolname.data.config.values() if part.get("type") == "words" for w in part["words"]
+    )
+
+
+def _generated_run_names(prefect_home: Path) -> re.Pattern[str] | None:
+    """The run names Prefect made up (``precious-kagu``: coolname's adjectives and animals, as
+    ``prefect.utilities.names.generate_slug``), as one pattern. They are masked before the search:
+    a made-up word that is also somebody's name ("Precious") is no identifier of that person."""
+    words = _coolname_words()
+    names: set[str] = set()
+    for path in sorted(prefect_home.rglob("*.db")):
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            for table in {"flow_run", "task_run"} & tables:
+                for (name,) in conn.execute(f'SELECT name FROM "{table}"'):
+                    parts = str(name or "").split("-")
+                    if len(parts) >= 2 and all(p in words for p in parts):
+                        names.add(str(name).casefold())
+        finally:
+            conn.close()
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.IGNORECASE)
+
+
 def scan(
     needles: list[Needle],
     *,
@@ -279,6 +309,7 @@ def scan(
     """Search the Prefect database, result storage and process logs for ``needles``."""
     matcher = _Matcher(needles)
     report = ScanReport(needles=len(needles))
+    generated = _generated_run_names(prefect_home)
     sources: dict[str, Iterator[tuple[str, str]]] = {
         "prefect_db_rows": prefect_db_rows(prefect_home),
         "storage_files": storage_files([prefect_home / "storage", *storage_dirs]),
@@ -289,6 +320,6 @@ def scan(
         count = 0
         for where, text in items:
             count += 1
-            report.hits.extend(matcher.search(where, text))
+            report.hits.extend(matcher.search(where, generated.sub("<run>", text) if generated else text))
         report.scanned[name] = count
     return report

@@ -496,3 +496,23 @@ def test_scanner_finds_identifiers_however_prefect_stores_them(db: Session, tmp_
     assert "shevchenko" not in report.summary().casefold()  # the report names kinds and places only
     assert isinstance(report.hits[0].needle, Needle)
     assert identifier_strings(_person(db, case), strong_only=True)
+
+
+def test_a_made_up_run_name_that_is_also_a_name_is_no_hit(db: Session, tmp_path: Path) -> None:
+    """Prefect names runs with coolname's words ("precious-kagu"); a person called Precious is not
+    in such a name, wherever it is repeated (logs, events). A run name carrying a surname is."""
+    make_case(db, given_names="Precious", family_name="Nwosu")
+    needles = collect_identifiers(db)
+    home = tmp_path / "prefect"
+    home.mkdir()
+    conn = sqlite3.connect(home / "prefect.db")
+    conn.execute("CREATE TABLE flow_run (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, message TEXT)")
+    conn.execute("INSERT INTO flow_run (name) VALUES ('precious-kagu')")
+    conn.execute("INSERT INTO log (message) VALUES ('Flow run ''precious-kagu'' - Finished in state Completed()')")
+    conn.commit()
+    assert scan(needles, prefect_home=home).hits == []
+    conn.execute("INSERT INTO flow_run (name) VALUES ('precious-nwosu')")
+    conn.commit()
+    conn.close()
+    assert {h.where for h in scan(needles, prefect_home=home).hits} == {"prefect.db:flow_run#1"}

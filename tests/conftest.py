@@ -26,10 +26,10 @@ from tasks.runtime.db import get_engine, migrate  # noqa: E402
 from tests import server_reaper  # noqa: E402
 
 # Files that run for minutes on servers of their own (no fixture shared with other files). Under
-# xdist (`make test`: -n 2 --dist loadfile, a file runs whole on one worker) they start first, one
-# per worker, while the short files fill the other worker. xdist's own order (most tests first)
-# started them last: one alone then bounded the run (test_pii_scan: 5-15 minutes at the end).
-# Worker 1 takes the 1st and 3rd, worker 2 the 2nd and 4th (xdist hands out two files each to start).
+# xdist (`make test`: -n 3 --dist loadfile, a file runs whole on one worker) they start first, one
+# per worker, while the short files fill the others. xdist's own order (most tests first) started
+# them last: one alone then bounded the run (test_pii_scan: 5-15 minutes at the end). xdist hands
+# out two files to each worker to start, in this order.
 FIRST_UNDER_XDIST = (
     "tests/integration/test_pii_scan.py",
     "tests/integration/test_readme_path.py",

@@ -3,7 +3,7 @@ run form's fields in Italian and shows a suspended intake run with its Italian f
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlmodel import Session
 from deploy.client import start, wait_paused
 from deploy.specs import DEPLOYMENTS
 from deploy.stack import Stack
+from models import clock
 from models.enums import State
 from tasks.mail.smtp_sink import MailSink
 from tasks.runtime.db import get_engine
@@ -37,7 +38,7 @@ def test_ui_lists_deployments_and_shows_the_suspended_intake_form(
             s.add(case)
         s.commit()
     run_id = start(
-        "intake-form/intake-form", {"office": "CPI-LOV", "up_to": (date.today() + timedelta(days=30)).isoformat()}
+        "intake-form/intake-form", {"office": "CPI-LOV", "up_to": (clock.today() + timedelta(days=30)).isoformat()}
     )
     wait_paused(run_id)
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from models import clock
 from models.cases import Case
 from models.enums import OutcomeKind, State
 from models.exchange import Outcome
@@ -39,7 +40,7 @@ def _operator(box: dict[str, Any], answers: list[dict[str, Any]]) -> None:
 def test_the_cpi_answers_the_follow_up_form_and_is_asked_again_on_a_wrong_date(engine: Engine, tmp_path: Path) -> None:
     from flows.outcomes import follow_up
 
-    today = date.today()
+    today = clock.today()
     started = today - timedelta(days=200)
     with Session(engine, expire_on_commit=False) as s:
         seed_partners(s)

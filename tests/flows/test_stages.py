@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from demo.synthetic.vacancies import VACANCY_HEADERS
 from flows._params import OfficeCode
+from models import clock
 from models.cases import Case, CaseEvent, Enrollment, Profile
 from models.enums import Cefr, ConsentPurpose, State
 from models.exchange import DispatchBatch, Interest, Match, Outcome, Vacancy
@@ -400,7 +401,7 @@ def test_outcomes_flow_hires_and_routes_unpicked_profiles_to_policy(
         f"{hired.code};assunto;COMP-GOMMA-ISOLA;tempo determinato;01/12/2026;180\n",
         encoding="utf-8",
     )
-    result = outcomes(file_path=str(path), sender_code="PROV-LAVORO", as_of=date.today() + timedelta(days=31))
+    result = outcomes(file_path=str(path), sender_code="PROV-LAVORO", as_of=clock.today() + timedelta(days=31))
     assert result["recorded"] == {"hired": 1}
     assert sum(result["policy"].values()) == 1
     with Session(engine, expire_on_commit=False) as s:

@@ -5,7 +5,7 @@ invalid answer (asked again) and routes the cases when answered properly."""
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from deploy.client import resume, run, start, wait_done, wait_paused, wait_until
 from deploy.stack import Stack
+from models import clock
 from models.cases import Case
 from models.enums import State
 from tasks.mail.smtp_sink import MailSink
@@ -57,7 +58,7 @@ def test_referral_triggers_intake_then_the_form_routes_cases(live_env: tuple[Sta
     assert {m.kind for m in sink.messages} >= {"referral_ack", "intake_appointment_referrer"}
 
     run_id = start(
-        "intake-form/intake-form", {"office": "CPI-TRV", "up_to": (date.today() + timedelta(days=60)).isoformat()}
+        "intake-form/intake-form", {"office": "CPI-TRV", "up_to": (clock.today() + timedelta(days=60)).isoformat()}
     )
     wait_paused(run_id)
     rows = form_inputs(run_id)

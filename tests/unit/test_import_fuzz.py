@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from demo.synthetic.taxcodes import tax_code, temporary_tax_code
+from models import clock
 from tasks.files.normalize import normalize_cf, normalize_email, normalize_phone
 from tasks.files.tabular import FileRejected, open_table, parse_date
 from tasks.referral.ingest import ingest_referral_file
@@ -27,7 +28,7 @@ from tests.factories import seed_partners
 from tests.unit.test_imports import CORPUS, table_counts
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-TODAY = date.today()
+TODAY = clock.today()
 
 
 # --- parse_date -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from config.settings import PROJECT_ROOT, Settings, get_settings
+from models import clock
 from models.cases import Case, CaseEvent, Enrollment
 from models.enums import ConsentPurpose, InterestAnswer, OutboxStatus, State
 from models.exchange import Interest
@@ -46,7 +47,7 @@ from tests.factories import make_case, seed_partners
 from tests.pii_scan import Needle, app_db_rows, collect_identifiers, scan, search
 
 P = ConsentPurpose
-TODAY = date.today()
+TODAY = clock.today()
 COMPANY, OTHER_COMPANY = "COMP-GOMMA-ISOLA", "COMP-FORNO-SERIO"
 TARAS: dict[str, Any] = {
     "family_name": "Shevchenko",

@@ -34,6 +34,7 @@ import time
 from typing import Any
 
 from config.settings import PROJECT_ROOT
+from deploy.serve import stage_modules
 from deploy.specs import DEPLOYMENTS
 
 #: What ``python -m prefect.engine`` imports before it loads the entrypoint (its ``__main__``
@@ -47,11 +48,6 @@ MODELS = "import sqlmodel, models.tables"
 OPTIONAL_TABLES = ("models.accounts", "models.exchange", "models.policy")
 HEAVY = ("matplotlib", "openpyxl", "numpy", "rapidfuzz", "jinja2", "alembic", "phonenumbers")
 GOAL_SECONDS = 1.5
-
-
-def stage_modules() -> list[str]:
-    """Every module that is a deployment's entrypoint (``flows/intake.py:intake`` → flows.intake)."""
-    return sorted({d.entrypoint.split(":")[0].removesuffix(".py").replace("/", ".") for d in DEPLOYMENTS})
 
 
 def _timed(code: str) -> tuple[float, float]:
@@ -90,10 +86,8 @@ def forked_starts(entrypoints: dict[str, str], rounds: int) -> dict[str, tuple[f
     Prefect's engine and every stage, as the serve process starts them (``make serve``, the demo)."""
     import multiprocessing
 
-    from deploy.serve import stage_modules as served
-
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["prefect.flow_engine", *served()])
+    context.set_forkserver_preload(["prefect.flow_engine", *stage_modules()])
     reply = context.SimpleQueue()
     context.Process(target=_forked_start, args=(next(iter(entrypoints.values())), reply)).start()  # warm up
     reply.get()

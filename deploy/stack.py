@@ -170,7 +170,7 @@ class Stack:
                 forced.append(f"{name} (pid {proc.pid}) non si è fermato in {grace:.0f} s")
         # The serve process's helpers (its fork server, multiprocessing's resource tracker) end
         # by themselves once it has; what still runs after that is a flow run.
-        for pid in sorted(_still_running(flow_runs, within=3.0)):
+        for pid in sorted(still_running(flow_runs, within=3.0)):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -188,7 +188,7 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         pass
 
 
-def _still_running(pids: set[int], within: float) -> set[int]:
+def still_running(pids: set[int], within: float) -> set[int]:
     """Those of ``pids`` still running (not gone, not a zombie) after up to ``within`` seconds."""
     deadline = time.monotonic() + within
     while True:

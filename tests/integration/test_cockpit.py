@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from deploy.client import resume, run, start, wait_done, wait_paused, wait_until
-from deploy.stack import Stack
+from deploy.stack import Stack, descendants
 from models import clock
 from models.cases import Case
 from models.enums import State
@@ -98,18 +98,14 @@ def test_served_runs_fork_from_the_warm_server(live_env: tuple[Stack, MailSink, 
     stack, _, var = live_env
     run("reports/reports", {})
     serve = next(p for p in stack.processes if p.args[-1] == "deploy.serve")
-    children = [
-        Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        for pid in (p.name for p in Path("/proc").iterdir() if p.name.isdigit())
-        if _parent(pid) == serve.pid
-    ]
+    children = [_cmdline(pid) for pid in descendants(serve.pid)]
     forkserver = [c for c in children if "multiprocessing.forkserver" in c]
     assert forkserver and "flows.intake" in forkserver[0], children
     assert "Downloading flow code" not in (var / "logs" / "serve.log").read_text(encoding="utf-8", errors="replace")
 
 
-def _parent(pid: str) -> int | None:
+def _cmdline(pid: int) -> str:
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:  # ended meanwhile
+        return ""

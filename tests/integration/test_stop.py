@@ -13,22 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack import descendants, local_stack
+from deploy.stack import descendants, local_stack, still_running
 from tests.cli import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _alive(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
 
 
 def test_the_cli_finds_the_running_server_and_the_stack_stops_cleanly(tmp_path: Path) -> None:
@@ -49,4 +37,4 @@ def test_the_cli_finds_the_running_server_and_the_stack_stops_cleanly(tmp_path: 
     # Each stopped by itself on SIGTERM: none needed the SIGKILL after the grace period.
     assert stack.forced == []
     assert all(p.returncode not in (-signal.SIGKILL, None) for p in children), [p.returncode for p in children]
-    assert _alive(everything) == set()
+    assert still_running(everything, within=0) == set()

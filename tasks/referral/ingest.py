@@ -44,7 +44,6 @@ from tasks.files.rows import ReferralRecord, ReferralRow, read_row, row_warnings
 from tasks.files.tabular import FileRejected, open_table
 from tasks.matching.dedup import DedupThresholds, PersonRecord, find_duplicates
 from tasks.referral.acknowledgement import acknowledge
-from tasks.referral.merge import merge_case as merge_case  # the review form's import (review.py)
 from tasks.referral.merge import merge_cases
 from tasks.referral.missing_consent import (
     CONSENT_COLUMNS_MISSING,

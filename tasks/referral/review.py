@@ -12,7 +12,8 @@ from models.clock import utcnow
 from models.enums import State
 from models.forms import DedupDecisionRow
 from models.ops import DedupReview
-from tasks.referral.ingest import accept_case, merge_case
+from tasks.referral.ingest import accept_case
+from tasks.referral.merge import merge_case
 from tasks.runtime.event_names import REFERRAL_ACCEPTED
 from tasks.runtime.events import EventSpec, queue_event
 

@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cli.main import CliError, actor_name, out
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlmodel import Session
+
     from tasks.matching.vacancy_codes import UnsureVacancy
+
+T = TypeVar("T")
 
 LIST_LIMIT = 200
 _COMPANY_SHOWN = 40  # characters of the company as written, in the queue
@@ -55,26 +61,14 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 def cmd_assign(args: argparse.Namespace) -> int:
     """Assign the member company to a waiting position."""
-    from sqlmodel import Session
-
-    from cli.offices import _announce_ready
     from models.enums import VacancyStatus
-    from tasks.runtime.db import get_engine
-    from tasks.runtime.events import discard_pending
     from tasks.vacancies import AssignRefused, assign_company
 
     company = args.company.strip().upper()
     actor = actor_name(args.actor)
-    online = _announce_ready()
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            vacancy = assign_company(session, args.vacancy.strip().upper(), company, actor=actor)
-        except AssignRefused as exc:
-            session.rollback()
-            raise CliError(str(exc)) from None
-        if not online:
-            discard_pending(session)
-        session.commit()
+    vacancy, online = _change(
+        lambda session: assign_company(session, args.vacancy.strip().upper(), company, actor=actor), AssignRefused
+    )
     if vacancy.status != VacancyStatus.OPEN:
         out(f"posizione {vacancy.code} assegnata a {company}, ma chiusa: la scadenza è già passata.")
         return 0
@@ -82,9 +76,35 @@ def cmd_assign(args: argparse.Namespace) -> int:
     if online:
         out("L'abbinamento con i candidati partirà a breve.")
     else:
-        params = f'{{"import_id": {vacancy.import_file_id or 0}}}'
-        out(f"Server Prefect non raggiungibile: avviare l'abbinamento con: incontro run matching --params '{params}'")
+        out(_matching_by_hand(vacancy.import_file_id))
     return 0
+
+
+def _change(change: Callable[[Session], T], refused: type[Exception]) -> tuple[T, bool]:
+    """``change`` in one transaction (its refusal an Italian error, nothing written); the events it
+    queues go to Prefect only when Prefect answers. Returns what it returned and whether it did."""
+    from sqlmodel import Session
+
+    from cli.offices import _announce_ready
+    from tasks.runtime.db import get_engine
+    from tasks.runtime.events import discard_pending
+
+    online = _announce_ready()
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            done = change(session)
+        except refused as exc:
+            session.rollback()
+            raise CliError(str(exc)) from None
+        if not online:
+            discard_pending(session)
+        session.commit()
+    return done, online
+
+
+def _matching_by_hand(import_id: int | None) -> str:
+    params = f'{{"import_id": {import_id or 0}}}'
+    return f"Server Prefect non raggiungibile: avviare l'abbinamento con: incontro run matching --params '{params}'"
 
 
 def cmd_occupation_queue(args: argparse.Namespace) -> int:
@@ -141,24 +161,13 @@ def _occupation_json(r: UnsureVacancy) -> dict[str, Any]:
 
 def cmd_confirm_occupation(args: argparse.Namespace) -> int:
     """Confirm or replace a position's occupation code; a new code starts its matching again."""
-    from sqlmodel import Session
-
-    from cli.offices import _announce_ready
     from tasks.matching.vacancy_codes import ConfirmRefused, confirm_occupation, occupation_name
-    from tasks.runtime.db import get_engine
-    from tasks.runtime.events import discard_pending
 
     actor = actor_name(args.actor)
-    online = _announce_ready()
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            done = confirm_occupation(session, args.vacancy.strip().upper(), args.code, actor=actor)
-        except ConfirmRefused as exc:
-            session.rollback()
-            raise CliError(str(exc)) from None
-        if not online:
-            discard_pending(session)
-        session.commit()
+    done, online = _change(
+        lambda session: confirm_occupation(session, args.vacancy.strip().upper(), args.code, actor=actor),
+        ConfirmRefused,
+    )
 
     vacancy = done.vacancy
     now = f"{vacancy.occupation_code} {occupation_name(vacancy.occupation_code)}"
@@ -170,8 +179,7 @@ def cmd_confirm_occupation(args: argparse.Namespace) -> int:
     if done.rematch and online:
         out("Il nuovo abbinamento con i candidati partirà a breve.")
     elif done.rematch:
-        params = f'{{"import_id": {vacancy.import_file_id or 0}}}'
-        out(f"Server Prefect non raggiungibile: avviare l'abbinamento con: incontro run matching --params '{params}'")
+        out(_matching_by_hand(vacancy.import_file_id))
     elif done.changed and done.decided:
         out("La graduatoria di questa posizione era già stata approvata e inviata: resta quella inviata.")
     return 0

@@ -157,22 +157,32 @@ def measure(set_name: str, search: str, size: int, review: float | None = None) 
 
 def train(size: int = 30_000, seed: int = TRAIN_SEED) -> None:
     """Train m/u by EM on an unlabelled set of another seed and write config/dedup_model.yaml."""
+    records, _ = _independent(size, seed)
+    fit_and_write(
+        records,
+        300_000,
+        f"# Trained by `python -m bench.bench_dedup --train`: u on random pairs, m by EM on the\n"
+        f"# unlabelled blocked pairs of {size:,} referrals of bench/dedup_sets.py (seed {seed});\n",
+    )
+
+
+def fit_and_write(records: list[PersonRecord], random_pairs: int, provenance: str) -> None:
+    """u on ``random_pairs`` random pairs, m by EM on the blocked pairs of ``records``; the model
+    goes to config/dedup_model.yaml under a header that says where it was trained."""
     import yaml
 
     from tasks.matching.dedup_model import BIRTH, MODEL_PATH, NAME, estimate_u
     from tasks.matching.dedup_model import train as train_model
     from tasks.matching.dedup_pairs import candidate_levels, random_levels
 
-    records, _ = _independent(size, seed)
     t0 = time.perf_counter()
-    u = estimate_u(random_levels(records, 300_000))
+    u = estimate_u(random_levels(records, random_pairs))
     sessions = [(candidate_levels(records, "d"), BIRTH), (candidate_levels(records, "n"), NAME)]
     model = train_model(sessions, u, all_pairs=candidate_levels(records), records=len(records))
     header = (
         "# Fellegi-Sunter parameters of the duplicate search (tasks/matching/dedup_model.py).\n"
-        f"# Trained by `python -m bench.bench_dedup --train`: u on random pairs, m by EM on the\n"
-        f"# unlabelled blocked pairs of {size:,} referrals of bench/dedup_sets.py (seed {seed});\n"
-        "# per_record: expected duplicates per referral (the prior of a random pair is 2x/N).\n"
+        + provenance
+        + "# per_record: expected duplicates per referral (the prior of a random pair is 2x/N).\n"
     )
     MODEL_PATH.write_text(header + yaml.safe_dump(model.to_dict(), sort_keys=False), encoding="utf-8")
     print(f"trained in {time.perf_counter() - t0:.1f} s -> {MODEL_PATH}")

@@ -203,14 +203,10 @@ def _goals(f: dict[str, Any], size: int) -> str:
 
 def train(size: int = 30_000) -> None:
     """m/u on the project's training set plus the outsider's training seed (never the measured one)."""
-    import yaml
-
     from bench.bench_dedup import TRAIN_SEED as PROJECT_SEED
-    from bench.bench_dedup import _independent
+    from bench.bench_dedup import _independent, fit_and_write
     from cli.duplicates import _read
-    from tasks.matching.dedup_model import BIRTH, MODEL_PATH, NAME, estimate_u
-    from tasks.matching.dedup_model import train as train_model
-    from tasks.matching.dedup_pairs import PersonRecord, candidate_levels, random_levels
+    from tasks.matching.dedup_pairs import PersonRecord
 
     records, _ = _independent(size, PROJECT_SEED)
     with tempfile.TemporaryDirectory() as tmp:
@@ -218,21 +214,13 @@ def train(size: int = 30_000) -> None:
         write_outsider(path, size, TRAIN_SEED)
         theirs, _ids = _read(path)
     records = [*records, *(PersonRecord(**{**_fields(r), "key": f"o{r.key}"}) for r in theirs)]
-    t0 = time.perf_counter()
-    u = estimate_u(random_levels(records, 600_000))
-    sessions = [(candidate_levels(records, "d"), BIRTH), (candidate_levels(records, "n"), NAME)]
-    model = train_model(sessions, u, all_pairs=candidate_levels(records), records=len(records))
-    header = (
-        "# Fellegi-Sunter parameters of the duplicate search (tasks/matching/dedup_model.py).\n"
+    fit_and_write(
+        records,
+        600_000,
         "# Trained by `python -m bench.bench_dedup_outsider --train`: u on random pairs, m by EM on\n"
         f"# the unlabelled blocked pairs of {size:,} referrals of bench/dedup_sets.py (seed {PROJECT_SEED})\n"
-        f"# and {size:,} of bench/dedup_outsider.py (seed {TRAIN_SEED}; the benches measure other seeds);\n"
-        "# per_record: expected duplicates per referral (the prior of a random pair is 2x/N).\n"
+        f"# and {size:,} of bench/dedup_outsider.py (seed {TRAIN_SEED}; the benches measure other seeds);\n",
     )
-    MODEL_PATH.write_text(header + yaml.safe_dump(model.to_dict(), sort_keys=False), encoding="utf-8")
-    print(f"trained in {time.perf_counter() - t0:.1f} s -> {MODEL_PATH}")
-    for name, row in zip(model.to_dict()["fields"], model.weights(), strict=True):
-        print(f"  {name:16s} " + " ".join(f"{w:+5.1f}" for w in row))
 
 
 def _fields(r: Any) -> dict[str, Any]:

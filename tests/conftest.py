@@ -26,7 +26,7 @@ from tasks.runtime.db import get_engine, migrate  # noqa: E402
 from tests import server_reaper  # noqa: E402
 
 # Files that run for minutes on servers of their own (no fixture shared with other files). Under
-# xdist (`make test`: -n 3 --dist loadfile, a file runs whole on one worker) they start first, one
+# xdist (`make test`: -n 2 --dist loadfile, a file runs whole on one worker) they start first, one
 # per worker, while the short files fill the others. xdist's own order (most tests first) started
 # them last: one alone then bounded the run (test_pii_scan: 5-15 minutes at the end). xdist hands
 # out two files to each worker to start, in this order.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -57,10 +57,6 @@ class WeekRow:
     times: dict[State, tuple[float, float, int]] = field(default_factory=dict)  # median, p90, stays
 
 
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=clock.ROME).astimezone(UTC)
-
-
 def percentile(values: list[int], share: float) -> float:
     """Nearest-rank percentile (``share`` 0.5 = median by rank, 0.9 = p90)."""
     ordered = sorted(values)
@@ -77,7 +73,7 @@ def _office(code: str | None) -> str:
 def week_row(session: Session, week: int, monday: date) -> WeekRow:
     """The figures of the week starting ``monday``, as of its Friday evening (overdue: due
     before Friday, the system's own definition)."""
-    lo, hi = _utc(monday), _utc(monday + timedelta(days=7))
+    lo, hi = clock.day_start(monday), clock.day_start(monday + timedelta(days=7))
     friday = monday + timedelta(days=4)
     referred = session.exec(
         select(func.count()).select_from(Case).where(col(Case.created_at) >= lo, col(Case.created_at) < hi)

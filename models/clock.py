@@ -8,7 +8,7 @@ functions follow because they read ``datetime.now``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 #: The timezone of every business date (appointments, deadlines, reports, schedules).
@@ -28,6 +28,12 @@ def now() -> datetime:
 def today() -> date:
     """Today's business date in Rome (not the machine's timezone)."""
     return now().date()
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a Rome business day, in UTC: the bound to compare stored instants with
+    (UTC midnight would move every event between 00:00 and 01:00/02:00 Rome to the day before)."""
+    return datetime.combine(day, time(), tzinfo=ROME).astimezone(UTC)
 
 
 def in_rome(moment: datetime) -> datetime:

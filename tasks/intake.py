@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_
@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from config.data import Office, load_offices, load_routing
 from config.hours import closed_days, load_appointment_rules
 from models.cases import Assessment, Case, CaseEvent, Profile
-from models.clock import ROME
+from models.clock import ROME, day_start
 from models.enums import AssessmentSource, Cefr, ConsentPurpose, Language, State
 from models.forms import IntakeResult
 from models.people import Organisation, Person, Referral
@@ -270,7 +270,7 @@ def scheduled_cases(session: Session, office: str, up_to: date) -> list[str]:
         .where(
             Case.office_code == office,
             Case.state == State.INTAKE_SCHEDULED,
-            func.date(Case.intake_at) <= up_to,
+            col(Case.intake_at) < day_start(up_to + timedelta(days=1)),
         )
         .order_by(col(Case.intake_at), col(Case.code))  # a stable form: same slot, same order
     ).all()

@@ -84,7 +84,7 @@ def list_pending_forms() -> list[dict[str, Any]]:
             rows = []  # a form without case rows (e.g. approvals by vacancy)
         except FormNotReady:
             rows = []  # paused this instant, schema not saved yet: its codes come at the next sweep
-        since = (run.state.timestamp if run.state else run.created).date()
+        since = clock.in_rome(run.state.timestamp if run.state else run.created).date()
         forms.append(
             {
                 "run_id": str(run.id),

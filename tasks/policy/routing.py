@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from config.data import load_routing
 from models.cases import Case, CaseEvent
+from models.clock import day_start
 from models.enums import OutcomeKind, PolicyKind, State
 from models.exchange import Outcome
 from tasks.core.transitions import transition
@@ -25,11 +26,6 @@ def propose_policy(session: Session, case: Case, as_of: date) -> PolicyKind | No
     return primary_policy(case_facts(session, case), as_of)
 
 
-def _day_end_utc(day: date) -> datetime:
-    """The first instant after ``day`` (UTC): portable across SQLite and PostgreSQL."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-
-
 def route_to_policy(session: Session, *, as_of: date, flow_run_id: str | None = None) -> dict[str, list[str]]:
     """DISPATCHED cases with no interest for N days move to POLICY with a proposed programme
     (``Case.route`` is set later, by the measure that leads to a hire)."""
@@ -41,7 +37,7 @@ def route_to_policy(session: Session, *, as_of: date, flow_run_id: str | None = 
     rows = session.exec(
         select(Case)
         .join(last_move, last_move.c.case_id == Case.id)
-        .where(Case.state == State.DISPATCHED, last_move.c.at < _day_end_utc(cutoff))
+        .where(Case.state == State.DISPATCHED, last_move.c.at < day_start(cutoff + timedelta(days=1)))
     ).all()
     out: dict[str, list[str]] = {}
     progress = Progress("policy-routing", len(rows), "Pratiche senza interesse avviate alle politiche")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from config.next_steps import COORDINATORS
 from models.cases import Case, CaseEvent, Enrollment
+from models.clock import day_start, in_rome
 from models.enums import ConsentPurpose, OutcomeKind, State
 from models.exchange import Outcome
 from models.forms import TavoloDecisionKind
@@ -78,7 +79,7 @@ def _month_before(day: date) -> date:
 
 
 def _day(value: Any) -> date:
-    return value if isinstance(value, date) and not hasattr(value, "hour") else value.date()
+    return in_rome(value).date() if isinstance(value, datetime) else value
 
 
 def build_agenda(session: Session, held_on: date) -> Agenda:
@@ -90,12 +91,12 @@ def build_agenda(session: Session, held_on: date) -> Agenda:
         select(TavoloMeeting).where(TavoloMeeting.held_on < held_on).order_by(col(TavoloMeeting.held_on).desc())
     ).first()
     since = previous.held_on if previous else _month_before(held_on)
-    start, end = since, held_on
+    start, end = day_start(since), day_start(held_on)  # Rome days: an event at 00:30 is that day's
 
     created = session.exec(
         select(Case, CaseEvent.at)
         .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
-        .where(col(CaseEvent.from_state).is_(None), func.date(CaseEvent.at) >= start, func.date(CaseEvent.at) < end)
+        .where(col(CaseEvent.from_state).is_(None), col(CaseEvent.at) >= start, col(CaseEvent.at) < end)
         .where(Case.state != State.DUPLICATE)
         .order_by(col(Case.code))
     ).all()
@@ -114,7 +115,7 @@ def build_agenda(session: Session, held_on: date) -> Agenda:
     waiting = session.exec(
         select(Case, entered.c.at)
         .join(entered, entered.c.case_id == Case.id)
-        .where(Case.state == State.POLICY, col(Case.id).not_in(busy), func.date(entered.c.at) < end)
+        .where(Case.state == State.POLICY, col(Case.id).not_in(busy), entered.c.at < end)
         .order_by(col(Case.code))
     ).all()
     proposals = proposed_by_case(session, [c.code for c, _ in waiting])
@@ -153,7 +154,7 @@ def build_agenda(session: Session, held_on: date) -> Agenda:
     hires = session.exec(
         select(Case, CaseEvent.at)
         .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
-        .where(CaseEvent.to_state == State.HIRED, func.date(CaseEvent.at) >= start, func.date(CaseEvent.at) < end)
+        .where(CaseEvent.to_state == State.HIRED, col(CaseEvent.at) >= start, col(CaseEvent.at) < end)
         .order_by(col(Case.code))
     ).all()
     placements = []

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.cases import Case
-from models.clock import utcnow
+from models.clock import day_start, utcnow
 from models.enums import ConsentPurpose, Language, OutboxStatus, State
 from models.ops import ImportRow, Outbox
 from models.people import Person, PersonKey, Referral
@@ -286,8 +286,8 @@ def anonymise_closed_cases(
     Case states, history and profiles stay, so every report counts the same before and after.
     """
     days = days if days is not None else retention_days()
-    cutoff = datetime.combine(as_of - timedelta(days=days), datetime.min.time(), tzinfo=UTC)
-    result = RetentionResult(cutoff=cutoff.date())
+    cutoff = day_start(as_of - timedelta(days=days))
+    result = RetentionResult(cutoff=as_of - timedelta(days=days))
     live_keys = select(PersonKey.token).where(col(PersonKey.erased_at).is_(None))
     rows = session.exec(
         select(Case.person_key, Case.state, Case.updated_at).where(col(Case.person_key).in_(live_keys))

@@ -101,7 +101,7 @@ def _reissue_dispatch(session: Session, codes: list[str]) -> int:
         profiles = [profile_row(c, p) for c, p in pairs]
         batch.profile_count = len(profiles)
         session.add(batch)
-        when = batch.sent_at.date() if batch.sent_at else clock.today()
+        when = clock.in_rome(batch.sent_at).date() if batch.sent_at else clock.today()
         context = {"batch_code": batch.code, "count": len(profiles), "profiles": profiles, "date": when}
         sheet = [(f"profili-{batch.code}.xlsx", XLSX, profiles_xlsx(profiles, title=f"Profili {batch.code}"))]
         count += _reissue(session, row, context, sheet if profiles else ())

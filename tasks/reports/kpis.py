@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import case as sa_case
@@ -21,7 +21,7 @@ from sqlalchemy import func, literal, or_
 from sqlmodel import Session, col, select
 
 from models.cases import Case, CaseEvent, Enrollment
-from models.clock import ROME, in_rome
+from models.clock import day_start, in_rome
 from models.enums import InterestAnswer, OutcomeKind, State
 from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
@@ -116,15 +116,11 @@ class Period:
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
         """Midnight in Bergamo at both ends, as aware UTC datetimes (what the columns hold)."""
-        return _utc_midnight(self.start), _utc_midnight(self.end)
+        return day_start(self.start), day_start(self.end)
 
 
 def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
 
 
 def local_date(moment: datetime) -> date:

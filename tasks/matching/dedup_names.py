@@ -213,6 +213,12 @@ def _transposed(a: str, b: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
+def _end_swapped(a: str, b: str) -> bool:
+    """The last two letters typed in the wrong order (Sara / Saar, Stan / Stna, Mihai / Mihia):
+    a slip, weaker than a swap inside the word, which may also turn a masculine into a feminine."""
+    return len(a) == len(b) >= 4 and a[:-2] == b[:-2] and a[-2:] == b[-1] + b[-2]
+
+
 def _word_match(a: NameParts, i: int, b: NameParts, j: int) -> int:
     ka, kb = a.keys[i], b.keys[j]
     if ka == kb:
@@ -287,6 +293,8 @@ def _leftovers_alike(short: NameParts, left: list[int], long_: NameParts, rest: 
     a, b = words
     if len(a) == len(b) and a[0] != b[0] and a[1:] == b[1:]:
         return False
+    if len(left) == len(rest) == 1 and (_end_swapped(*keys) or _end_swapped(*words)):
+        return True
     return max(ratio(*keys), ratio(*words)) >= 80 or (strong >= 2 and _fuzzy(short, long_) >= 85)
 
 

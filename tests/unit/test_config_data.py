@@ -155,8 +155,11 @@ def test_routing_thresholds_load() -> None:
     rules = load_routing()
     assert rules.literacy.threshold == "A2"
     assert rules.literacy.rule == "min"
-    assert rules.dedup.merge_threshold == 92
-    assert rules.dedup.review_threshold == 50
+    from tasks.matching.dedup import DedupThresholds
+
+    # the import (config) and the function's defaults (command, benches) decide alike
+    assert (rules.dedup.merge_threshold, rules.dedup.review_threshold) == (80, 50)
+    assert DedupThresholds() == DedupThresholds(rules.dedup.merge_threshold, rules.dedup.review_threshold)
     assert rules.intake.days_ahead_min == 2
     assert rules.dispatch.no_interest_days == 30
     assert rules.matching.top_k == 10

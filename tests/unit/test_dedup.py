@@ -494,3 +494,37 @@ def test_a_rare_name_weighs_more_than_a_name_many_referrals_share() -> None:
     )
     assert "nome raro" in rare.why, rare
     assert "nome raro" not in usual.why and usual.match_key == "K0", usual
+
+
+def test_a_rare_name_on_the_same_placeholder_date_in_one_small_comune_merges_a_common_one_asks() -> None:
+    """1 January (a first permit's placeholder) on both referrals, the same comune, nothing else:
+    a name rare in the file is one person; Mamadou Diallo, written on many referrals, may be two
+    namesakes of one reception centre (a person decides); a city says too little."""
+    jan1 = date(1996, 1, 1)
+    rng = random.Random(5)
+    filler = [
+        rec(
+            f"F{i}",
+            "".join(rng.choice("bdgklmnrst") + rng.choice("aeiou") for _ in range(4)),
+            "Ali",
+            None,
+            municipality="Bergamo",
+        )
+        for i in range(20)
+    ]
+    diallo = [rec(f"D{i}", "Diallo", "Mamadou", date(1995, 1, 1), municipality=f"{town}") for i, town in
+              enumerate(["Zogno", "Zogno (BG)", "Lovere", "Clusone", "Treviglio", "Dalmine"])]  # fmt: skip
+    batch = [
+        *filler,
+        *diallo,
+        rec("S1", "Sow", "Ousmane", jan1, municipality="Zogno"),
+        rec("S2", "SOW", "OUSMANE", jan1, phone="+393331112223", municipality="ZOGNO"),
+        rec("B1", "Ba", "Aissatou", jan1, municipality="Bergamo"),
+        rec("B2", "Ba", "Aissatou", jan1, municipality="Bergamo"),
+    ]
+    by_key = {d.new_key: d for d in find_duplicates(batch, [])}
+    sow = by_key["S2"]
+    assert (sow.band, sow.match_key, sow.reason) == ("merge", "S1", "name+municipality"), sow
+    assert "1° gennaio" in sow.why and "stesso comune di residenza" in sow.why and "nome raro" in sow.why
+    assert by_key["D1"].band == "review"  # the same placeholder and comune, a common name
+    assert by_key["B2"].band != "merge"  # a city: many people live there

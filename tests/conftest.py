@@ -22,8 +22,9 @@ from sqlmodel import Session  # noqa: E402
 
 from config.settings import Settings, get_settings  # noqa: E402
 from tasks.mail.smtp_sink import MailSink  # noqa: E402
-from tasks.runtime.db import get_engine, migrate  # noqa: E402
+from tasks.runtime.db import get_engine  # noqa: E402
 from tests import server_reaper  # noqa: E402
+from tests.schema import fresh_database, remove_template  # noqa: E402
 
 # Files that run for minutes on servers of their own (no fixture shared with other files). Under
 # xdist (`make test`: -n 2 --dist loadfile, a file runs whole on one worker) they start first, one
@@ -79,6 +80,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop them here rather than at interpreter exit, which xdist may cut short (SIGKILL after 10 s)."""
     server_reaper.close()
+    remove_template()
 
 
 @pytest.fixture(autouse=True)
@@ -97,8 +99,8 @@ def _clean_incontro_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
 
 @pytest.fixture
 def engine() -> Engine:
-    """A migrated SQLite app database under the test's var/."""
-    migrate()
+    """A migrated SQLite app database under the test's var/ (tests/schema.py)."""
+    fresh_database()
     return get_engine()
 
 

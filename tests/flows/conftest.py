@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from tasks.mail.smtp_sink import MailSink
 from tests import server_reaper
 from tests.pg import postgres_database
+from tests.schema import fresh_database
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -50,7 +51,7 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     from tasks.runtime.db import get_engine, migrate
 
     if request.param == "sqlite":
-        migrate()
+        fresh_database()
         yield get_engine()
         return
     with postgres_database("incontro_flow") as url:

@@ -24,6 +24,7 @@ from config.settings import Settings, get_settings  # noqa: E402
 from tasks.mail.smtp_sink import MailSink  # noqa: E402
 from tasks.runtime.db import get_engine  # noqa: E402
 from tests import server_reaper  # noqa: E402
+from tests.pg import drop_template  # noqa: E402
 from tests.schema import fresh_database, remove_template  # noqa: E402
 
 # Files that run for minutes on servers of their own (no fixture shared with other files). Under
@@ -81,6 +82,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop them here rather than at interpreter exit, which xdist may cut short (SIGKILL after 10 s)."""
     server_reaper.close()
     remove_template()
+    drop_template()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from tasks.mail.smtp_sink import MailSink
 from tests import server_reaper
-from tests.pg import postgres_database
+from tests.pg import migrated_postgres_database
 from tests.schema import fresh_database
 
 
@@ -48,17 +48,16 @@ def mail(_sink: MailSink, monkeypatch: pytest.MonkeyPatch) -> MailSink:
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """Every flow test runs on SQLite and on PostgreSQL (same code, same migrations)."""
     from config.settings import get_settings
-    from tasks.runtime.db import get_engine, migrate
+    from tasks.runtime.db import get_engine
 
     if request.param == "sqlite":
         fresh_database()
         yield get_engine()
         return
-    with postgres_database("incontro_flow") as url:
+    with migrated_postgres_database("incontro_flow") as url:
         monkeypatch.setenv("INCONTRO_DATABASE_URL", url)
         get_settings.cache_clear()
         get_engine.cache_clear()
-        migrate(url)
         engine = get_engine()
         try:
             yield engine

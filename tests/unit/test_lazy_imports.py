@@ -6,9 +6,11 @@ loaded (``models`` imports its table modules lazily), so no stage pays for them 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,34 @@ from bench.bench_startup import HEAVY, OPTIONAL_TABLES, stage_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE_MODULES = stage_modules()  # every deployment's entrypoint module (deploy/specs.py)
-_PROBE = "import sys, {module}; print(','.join(m for m in {watched!r} if m in sys.modules))"
+# One process imports Prefect (what every stage module imports first and the fork server of
+# deploy/forkserver.py holds), then imports each stage module in a fork of itself: a fresh
+# process per module without paying Prefect's import once per module.
+_PROBE = """
+import json, os, sys, traceback
+import prefect
+out = {}
+for module in MODULES:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            __import__(module)
+            found = {"loaded": [m for m in WATCHED if m in sys.modules]}
+        except BaseException:
+            found = {"error": traceback.format_exc()}
+        os.write(w, json.dumps(found).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    out[module] = json.loads(data or b'{"error": "no answer"}')
+print(json.dumps(out))
+"""
 #: Stages whose work touches no vacancy, company answer, dispatch or measure: they start without
 #: those tables (models.exchange, models.policy). The desk's tables (models.accounts) no stage loads.
 EARLY_STAGES = ("flows.closure", "flows.intake", "flows.literacy", "flows.referral")
@@ -26,23 +55,14 @@ TABLE_MODULES = ("models.accounts", "models.cases", "models.exchange", "models.o
 @pytest.fixture(scope="module")
 def loaded_at_start() -> dict[str, list[str]]:
     """The heavy libraries and optional table modules each stage module loads, one fresh process
-    per module, all at once."""
-    procs = {
-        module: subprocess.Popen(
-            [sys.executable, "-c", _PROBE.format(module=module, watched=HEAVY + OPTIONAL_TABLES)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for module in STAGE_MODULES
-    }
-    loaded: dict[str, list[str]] = {}
-    for module, proc in procs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"import {module} failed:\n{err}"
-        loaded[module] = [m for m in out.strip().split(",") if m]
-    return loaded
+    (a fork after ``import prefect``) per module."""
+    code = f"MODULES = {list(STAGE_MODULES)!r}\nWATCHED = {list(HEAVY + OPTIONAL_TABLES)!r}\n{_PROBE}"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    found: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    errors = {m: f["error"] for m, f in found.items() if "error" in f}
+    assert not errors, "\n".join(f"import {m} failed:\n{e}" for m, e in errors.items())
+    return {m: f["loaded"] for m, f in found.items()}
 
 
 def test_every_deployment_module_is_probed() -> None:

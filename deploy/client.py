@@ -133,10 +133,35 @@ def resume(run_id: Any, answer: dict[str, Any]) -> None:
     """Answer a suspended form once (a second or late answer raises instead of being lost).
 
     A busy server is asked again at once (:func:`_again_if_busy`): its refusal rolled back the
-    whole resume, answer included, so the form is still waiting for it."""
-    from tasks.runtime.prefect_api import answer_form
+    whole resume, answer included, so the form is still waiting for it. An answer whose reply did
+    not arrive in time (an overloaded server) may have been taken: the run is read again, and
+    the answer is sent again only while the same question is still waiting; "already answered"
+    after that is this answer, taken before its reply was lost."""
+    import httpx
 
-    _again_if_busy(lambda: answer_form(run_id, answer))
+    from tasks.runtime.prefect_api import FormAlreadyAnswered, answer_form
+
+    asked = _question(run_id)
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            _again_if_busy(lambda: answer_form(run_id, answer))
+            return
+        except httpx.TimeoutException:
+            if attempt == CREATE_ATTEMPTS:
+                raise
+        except FormAlreadyAnswered:
+            if attempt == 1:
+                raise
+            return
+        time.sleep(CREATE_RETRY_SECONDS * attempt)
+        if _question(run_id) != asked:
+            return  # the run moved on: the server took the answer
+
+
+def _question(run_id: Any) -> Any:
+    """The id of the paused state a form run is waiting in (None when it is not waiting)."""
+    state = read_flow_run(run_id).state
+    return state.id if state is not None and state.is_paused() else None
 
 
 def wait_idle(name: str, timeout: float = 120) -> None:

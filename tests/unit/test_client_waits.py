@@ -79,7 +79,8 @@ class _Server:
     then creates the run: it records each creation's idempotency key."""
 
     def __init__(self, busy: int, status: int = 503) -> None:
-        self.busy, self.status, self.keys = busy, status, []
+        self.busy, self.status = busy, status
+        self.keys: list[str] = []
 
     def __enter__(self) -> _Server:
         return self
@@ -115,7 +116,7 @@ def test_a_run_refused_as_busy_is_created_again_at_once_with_the_same_key(monkey
 
 def test_a_creation_whose_answer_timed_out_is_asked_again_with_the_same_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """An overloaded server may have created the run without answering in time: asked again with
-    the same idempotency key (one run); an answer to a form is never sent twice on a timeout."""
+    the same idempotency key (one run)."""
     import httpx
     import prefect
 
@@ -131,17 +132,6 @@ def test_a_creation_whose_answer_timed_out_is_asked_again_with_the_same_key(monk
     monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
     assert client.start("intake/intake", {}) == "run-of-dep:intake/intake"
     assert len(server.keys) == 2 and len(set(server.keys)) == 1
-
-    sent: list[dict[str, Any]] = []
-
-    def answer_form(run_id: Any, answer: dict[str, Any]) -> None:
-        sent.append(answer)
-        raise httpx.ReadTimeout("no answer in time")
-
-    monkeypatch.setattr(prefect_api, "answer_form", answer_form)
-    with pytest.raises(httpx.ReadTimeout):
-        client.resume("run-1", {"results": []})
-    assert len(sent) == 1
 
 
 def test_a_refused_run_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,6 +166,69 @@ def test_an_answer_refused_as_busy_is_sent_again_at_once(monkeypatch: pytest.Mon
             raise PrefectHTTPStatusError("busy", request=request, response=httpx.Response(503, request=request))
 
     monkeypatch.setattr(prefect_api, "answer_form", answer_form)
+    monkeypatch.setattr(client, "read_flow_run", _Form(lost=0).read_flow_run)  # the form waits
     monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
     client.resume("run-1", {"results": []})
     assert sent == [{"results": []}, {"results": []}]
+
+
+class _Form:
+    """A suspended form run on an overloaded server: each answer's reply times out; the first
+    ``lost`` answers never reached the server, the next one is taken (the run moves on, or asks
+    ``again``)."""
+
+    def __init__(self, lost: int, again: bool = False) -> None:
+        self.lost, self.again, self.sent, self.state_id = lost, again, 0, "question-1"
+
+    def read_flow_run(self, run_id: Any) -> SimpleNamespace:
+        paused = self.state_id != "running"
+        return SimpleNamespace(state=SimpleNamespace(id=self.state_id, is_paused=lambda: paused))
+
+    def answer_form(self, run_id: Any, answer: dict[str, Any]) -> None:
+        import httpx
+
+        from tasks.runtime.prefect_api import FormAlreadyAnswered
+
+        if self.state_id != "question-1":
+            raise FormAlreadyAnswered(run_id, None)
+        self.sent += 1
+        if self.sent > self.lost:
+            self.state_id = "question-2" if self.again else "running"
+        raise httpx.ReadTimeout("no answer in time")
+
+
+@pytest.mark.parametrize(("lost", "again"), [(0, False), (0, True), (1, False), (2, True)])
+def test_an_answer_whose_reply_timed_out_is_sent_again_only_while_the_question_waits(
+    monkeypatch: pytest.MonkeyPatch, lost: int, again: bool
+) -> None:
+    """Taken at the first try (the reply lost): done, not sent again – even when the run asks
+    anew (a refused answer), which is a new question; lost on the way: sent again until taken."""
+    form = _Form(lost, again)
+    monkeypatch.setattr(client, "read_flow_run", form.read_flow_run)
+    monkeypatch.setattr(prefect_api, "answer_form", form.answer_form)
+    monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
+    client.resume("run-1", {"results": []})
+    assert form.sent == lost + 1
+
+
+def test_an_answer_that_never_gets_a_reply_fails_after_the_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    form = _Form(lost=100)
+    monkeypatch.setattr(client, "read_flow_run", form.read_flow_run)
+    monkeypatch.setattr(prefect_api, "answer_form", form.answer_form)
+    monkeypatch.setattr(client, "CREATE_RETRY_SECONDS", 0.0)
+    with pytest.raises(httpx.ReadTimeout):
+        client.resume("run-1", {"results": []})
+    assert form.sent == client.CREATE_ATTEMPTS
+
+
+def test_a_second_answer_is_refused_as_already_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.runtime.prefect_api import FormAlreadyAnswered
+
+    form = _Form(lost=0)
+    form.state_id = "running"  # somebody answered before
+    monkeypatch.setattr(client, "read_flow_run", form.read_flow_run)
+    monkeypatch.setattr(prefect_api, "answer_form", form.answer_form)
+    with pytest.raises(FormAlreadyAnswered):
+        client.resume("run-1", {"results": []})

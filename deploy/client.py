@@ -25,14 +25,7 @@ BUSY = 503
 
 def run(name: str, params: dict[str, Any], timeout: float = 300) -> Any:
     """Run a deployment and wait for it; return its result summary (counts only)."""
-    run_id = start(name, params)
-    deadline = time.monotonic() + timeout
-    while (state := read_flow_run(run_id).state) is None or not state.is_final():
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{name} did not finish in {timeout:.0f} s")
-        time.sleep(POLL_SECONDS)
-    if not state.is_completed():
-        raise RuntimeError(f"{name} ended as {state.name}; see var/logs/serve.log")
+    state = wait_done(start(name, params), timeout, what=name)
     return _short(state.result(raise_on_failure=False))
 
 
@@ -117,16 +110,18 @@ def wait_paused_or_done(run_id: Any, timeout: float = 180) -> bool:
     raise TimeoutError("run neither paused nor finished")
 
 
-def wait_done(run_id: Any, timeout: float = 300) -> None:
+def wait_done(run_id: Any, timeout: float = 300, what: str = "run") -> Any:
+    """The run's final state once it has completed; an error naming ``what`` if it ended otherwise
+    or did not end within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = read_flow_run(run_id).state
         if state is not None and state.is_final():
             if not state.is_completed():
-                raise RuntimeError(f"run ended as {state.name}; see var/logs/serve.log")
-            return
+                raise RuntimeError(f"{what} ended as {state.name}; see var/logs/serve.log")
+            return state
         time.sleep(POLL_SECONDS)
-    raise TimeoutError("run did not finish in time")
+    raise TimeoutError(f"{what} did not finish in {timeout:.0f} s")
 
 
 def resume(run_id: Any, answer: dict[str, Any]) -> None:

@@ -36,6 +36,11 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=ROME).astimezone(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored instant, aware: a naive value is taken as UTC (how SQLite returns it)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def in_rome(moment: datetime) -> datetime:
     """An instant shown in Rome time; a naive value is taken as UTC (how SQLite returns it)."""
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(ROME)
+    return as_utc(moment).astimezone(ROME)

@@ -22,6 +22,7 @@ from typing import NamedTuple, Protocol
 
 from aiosmtplib.email import flatten_message
 
+from models.clock import as_utc
 from models.ops import Outbox
 
 
@@ -165,7 +166,7 @@ def _common_headers(row: Outbox, domain: str) -> list[tuple[str, str]]:
     created = row.created_at or datetime(2000, 1, 1, tzinfo=UTC)
     headers = [
         ("Subject", sanitize_header(row.subject)),
-        ("Date", format_datetime(created.replace(tzinfo=UTC) if created.tzinfo is None else created)),
+        ("Date", format_datetime(as_utc(created))),
         ("Message-ID", sanitize_header(row.message_id) or message_id_for(row.key, domain)),
         ("Auto-Submitted", "auto-generated"),
         ("X-Incontro-Key", sanitize_header(row.key)),

@@ -19,14 +19,14 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from models.clock import utcnow
+from models.clock import as_utc, utcnow
 from models.enums import OutboxStatus
 from models.ops import MailRelay, Outbox
 from tasks.mail.outbox import ALERT_KIND, AlertTargets, enqueue_email
@@ -45,9 +45,7 @@ def relay_name(settings: Settings) -> str:
 
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands datetimes back naive; they were stored as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return None if moment is None else as_utc(moment)
 
 
 @dataclass(frozen=True)

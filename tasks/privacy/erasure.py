@@ -6,14 +6,14 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.cases import Case
-from models.clock import day_start, utcnow
+from models.clock import as_utc, day_start, utcnow
 from models.enums import ConsentPurpose, Language, OutboxStatus, State
 from models.ops import ImportRow, Outbox
 from models.people import Person, PersonKey, Referral
@@ -264,10 +264,6 @@ def retention_days() -> int:
         raise PrivacyError(f"{RETENTION_ENV} deve essere un numero intero di giorni maggiore di zero") from None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @dataclass
 class RetentionResult:
     case_codes: list[str] = field(default_factory=list)
@@ -294,7 +290,7 @@ def anonymise_closed_cases(
     ).all()
     by_key: dict[str, list[tuple[State, datetime]]] = {}
     for key, state, updated in rows:
-        by_key.setdefault(key, []).append((State(state), _aware(updated)))
+        by_key.setdefault(key, []).append((State(state), as_utc(updated)))
     done: set[str] = set()
     progress = Progress("retention", len(by_key), "Persone esaminate per la conservazione")
     for key in progress.track(sorted(by_key)):

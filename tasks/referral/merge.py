@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -177,9 +177,5 @@ class _Consents:
                 session.add(row)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _current(row: _Row, now: datetime) -> bool:
-    return row.withdrawn_at is None and (row.expires_at is None or _aware(row.expires_at) > now)
+    return row.withdrawn_at is None and (row.expires_at is None or clock.as_utc(row.expires_at) > now)

@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import case as sa_case
@@ -21,7 +21,7 @@ from sqlalchemy import func, literal, or_
 from sqlmodel import Session, col, select
 
 from models.cases import Case, CaseEvent, Enrollment
-from models.clock import day_start, in_rome
+from models.clock import as_utc, day_start, in_rome
 from models.enums import InterestAnswer, OutcomeKind, State
 from models.exchange import DispatchBatch, DispatchItem, Interest, Outcome
 from models.people import Referral
@@ -207,7 +207,7 @@ def _first_entries(session: Session, states: Iterable[State], before: datetime) 
     ).all()
     out: dict[State, dict[int, datetime]] = defaultdict(dict)
     for state, case_id, at in rows:
-        out[State(state)][int(case_id)] = at if at.tzinfo else at.replace(tzinfo=UTC)
+        out[State(state)][int(case_id)] = as_utc(at)
     return out
 
 
@@ -521,7 +521,7 @@ def interest_by_batch(session: Session, period: Period) -> list[Row]:
             col(Interest.case_id).in_(case_ids), col(Interest.answer).in_(_POSITIVE), col(Interest.answered_at) < hi
         )
     ).all():
-        answers[int(case_id)].append(at if at.tzinfo else at.replace(tzinfo=UTC))
+        answers[int(case_id)].append(as_utc(at))
     per_batch: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for code, sent_at, case_id in items:
         since = _as_utc(sent_at)
@@ -538,7 +538,7 @@ def interest_by_batch(session: Session, period: Period) -> list[Row]:
 def _as_utc(value: datetime | str) -> datetime:
     """COALESCE loses the column type on SQLite (a string comes back): read it as UTC."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def _interest_row(batch: str, profiles: int, with_interest: int, answers: int) -> Row:

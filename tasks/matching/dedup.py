@@ -136,8 +136,9 @@ def _ambiguous(p: Prepared, a: int, b: int, partners: dict[int, set[int]]) -> st
     return None
 
 
-def _mergeable(row: Sequence[int]) -> bool:
-    """Rules on one pair: the same tax code, or agreeing names plus evidence beyond the name."""
+def _mergeable(row: Sequence[int], rarity: float = 0.0) -> bool:
+    """Rules on one pair: the same tax code, or agreeing names plus evidence beyond the name.
+    ``rarity``: the bits the name's rarity in the file adds (:func:`name_rarity`)."""
     if row[CF] == 3:
         return True
     if row[CF] == 0 or row[BIRTH] == 0 or row[NAME] < 2:
@@ -154,8 +155,12 @@ def _mergeable(row: Sequence[int]) -> bool:
     # both live is evidence too, when it is not a city (many namesakes live in one): the score
     # weighs it against the size of the file, where namesakes grow common. It never stands in
     # for two dates that differ or are both 1 January: siblings, a parent and child, namesakes
-    # share it (but see _rare_placeholder_pair).
+    # share it – unless the name is rarer in the file than a typical referral's: the same name,
+    # the same 1 January (a first permit's placeholder) and the same small comune are one person;
+    # a common name there may be two namesakes (a reception centre hosts many): a person decides.
     if row[BIRTH] == MISSING and row[PLACE] == 3:
+        return True
+    if row[BIRTH] == 3 and row[PLACE] == 3 and row[NAME] == 5 and row[CF] == MISSING and rarity >= RARE_NAME_BITS:
         return True
     return row[BIRTH] in (2, 4) or row[CF] == 2 or row[PHONE] == 3 or row[EMAIL] == 3
 
@@ -164,14 +169,6 @@ def _name_and_place_only(row: Sequence[int]) -> bool:
     """A merge whose only evidence beyond the name is the comune: no birth date on one side, or
     the 1 January placeholder on both."""
     return row[BIRTH] in (MISSING, 3) and row[CF] not in (2, 3) and row[PHONE] != 3 and row[EMAIL] != 3
-
-
-def _rare_placeholder_pair(row: Sequence[int], rarity: float) -> bool:
-    """The same name, rarer in the file than a typical referral's, born on the same 1 January (the
-    placeholder of a first permit) and living in the same comune, not a city: one person. A
-    common name with the same placeholder and comune may be two namesakes (a reception centre
-    hosts many): those go to a person."""
-    return row[NAME] == 5 and row[BIRTH] == 3 and row[PLACE] == 3 and row[CF] == MISSING and rarity >= RARE_NAME_BITS
 
 
 def _torn(clusters: _Clusters, pairs: NDArray[np.int64], weak: list[int]) -> set[int]:
@@ -277,10 +274,9 @@ def find_duplicates(
     clusters = _Clusters(p)
     links: dict[int, list[int]] = defaultdict(list)  # later record -> rows of its merge links
     blocked: dict[int, tuple[int, str]] = {}  # later record -> (row, conflict) of a refused link
-    order = [r for r in np.argsort(-score, kind="stable").tolist() if score[r] >= thresholds.merge]
-    order = [
-        r for r in order if _mergeable(levels[r].tolist()) or _rare_placeholder_pair(levels[r].tolist(), rarity[r])
-    ]
+    above = [r for r in np.argsort(-score, kind="stable").tolist() if score[r] >= thresholds.merge]
+    row_of = {r: levels[r].tolist() for r in above}
+    order = [r for r in above if _mergeable(row_of[r], float(rarity[r]))]
     partners: dict[int, set[int]] = defaultdict(set)
     for r in order:
         a, b = int(pairs[r, 0]), int(pairs[r, 1])
@@ -291,8 +287,8 @@ def find_duplicates(
     # placeholder) to another, never two with a known day (their dates were compared and did
     # not suffice), and a referral they would join to two clusters kept apart (two namesakes of
     # one comune) goes to a person.
-    weak = [r for r in order if _name_and_place_only(levels[r].tolist())]
-    strong = [r for r in order if not _name_and_place_only(levels[r].tolist())]
+    weak = [r for r in order if _name_and_place_only(row_of[r])]
+    strong = [r for r in order if not _name_and_place_only(row_of[r])]
     torn: set[int] = set()
     for step, rows in enumerate((strong, weak)):
         if step:

@@ -39,12 +39,19 @@ VAR = PROJECT_ROOT / "var"
 SEED = 2026
 
 
+_STARTED = time.monotonic()  # python -m demo.run imports this module first
+
+
 def _say(text: str) -> None:
     print(text, flush=True)
 
 
+def _step(text: str) -> None:
+    """A stage's heading, with the seconds since the start: where a slow run spent its time."""
+    _say(f"{text}  [{time.monotonic() - _STARTED:.0f} s]")
+
+
 def main() -> int:
-    started = time.monotonic()
     for sub in ("incontro.db", "incontro.db-wal", "incontro.db-shm", "prefect", "mail", "demo", "logs"):
         target = VAR / sub
         if target.is_dir():
@@ -65,7 +72,7 @@ def main() -> int:
         run_pipeline(prepared.dataset)
         _say_desk_accounts(prepared.accounts)
         _say(
-            f"\nFatto in {time.monotonic() - started:.0f} s. Interfaccia: `make serve` riapre {stack.ui_url} "
+            f"\nFatto in {time.monotonic() - _STARTED:.0f} s. Interfaccia: `make serve` riapre {stack.ui_url} "
             "sullo stesso database Prefect (var/prefect)."
         )
     return 0
@@ -120,7 +127,7 @@ def run_pipeline(dataset: DemoDataset) -> None:
     today = clock.today()
 
     partners = {s.referrer for s in dataset.referral_files}
-    _say(f"\n1. Segnalazioni: {len(dataset.referral_files)} file da {len(partners)} partner")
+    _step(f"\n1. Segnalazioni: {len(dataset.referral_files)} file da {len(partners)} partner")
     for spec in dataset.referral_files:
         result = run("referral/referral", {"file_path": str(spec.path), "referrer_code": spec.referrer})
         _say(f"   {spec.path.name}: {result}")
@@ -138,7 +145,7 @@ def run_pipeline(dataset: DemoDataset) -> None:
             decisions = dedup_answers(session, dataset, form_inputs(review.id))
         resume(review.id, {"decisions": decisions})
         wait_done(review.id)
-    _say("2. Presa in carico: i casi accettati attivano la programmazione dei colloqui (trigger)")
+    _step("2. Presa in carico: i casi accettati attivano la programmazione dei colloqui (trigger)")
     wait_until(lambda: count_state("accepted") == 0 and count_state("intake_scheduled") > 0, "colloqui programmati")
     # no wait for the intake runs still starting: each referral of the page started one, and once
     # no case is left accepted they find nothing to do (their processes overlap the forms instead)
@@ -166,7 +173,7 @@ def run_pipeline(dataset: DemoDataset) -> None:
         wait_done(run_id)
     _say(f"   moduli di colloquio compilati per {len(form_runs)} CPI")
 
-    _say("3. Alfabetizzazione: iscrizioni CPIA, esiti dei corsi → rivalutazione (trigger)")
+    _step("3. Alfabetizzazione: iscrizioni CPIA, esiti dei corsi → rivalutazione (trigger)")
     run("literacy/literacy", {})
     lit = start("literacy-outcomes/literacy-outcomes", {})
     if wait_paused_or_done(lit):
@@ -176,10 +183,10 @@ def run_pipeline(dataset: DemoDataset) -> None:
         wait_until(lambda: completed_runs("reassessment/reassessment") >= 1, "rivalutazione")
         wait_idle("reassessment/reassessment")
 
-    _say("4. Invio profili a Confindustria")
+    _step("4. Invio profili a Confindustria")
     run("dispatch/dispatch", {})
 
-    _say("5. Posizioni aperte da Confindustria → abbinamento (trigger) → approvazione dell'operatore")
+    _step("5. Posizioni aperte da Confindustria → abbinamento (trigger) → approvazione dell'operatore")
     result = run("vacancies/vacancies", {"file_path": str(dataset.vacancy_file), "sender_code": "CONFINDUSTRIA-BG"})
     accepted, rejected = result.get("accepted", 0), result.get("rejected", 0)
     _say(f"   {dataset.vacancy_file.name}: posizioni {accepted}, righe rifiutate {rejected} (errori a Confindustria)")
@@ -195,7 +202,7 @@ def run_pipeline(dataset: DemoDataset) -> None:
         pipeline = companies_answer_shortlists(session, today)
     _say(f"   Confindustria invia {links} link alle aziende dalla pagina del lotto; risposte sulle rose: {pipeline}")
 
-    _say("6. Risposte delle aziende, consensi al contatto, esiti")
+    _step("6. Risposte delle aziende, consensi al contatto, esiti")
     with session_scope() as session:
         answers_path = company_answers(session, VAR / "demo" / "inbox" / "risposte-aziende.csv", rng)
     if answers_path is not None:
@@ -213,7 +220,7 @@ def run_pipeline(dataset: DemoDataset) -> None:
             "as_of": (today + timedelta(days=40)).isoformat(),
         },
     )
-    _say("7. Politiche attive e formazione: offerta formativa, proposte, registri degli enti, tavolo")
+    _step("7. Politiche attive e formazione: offerta formativa, proposte, registri degli enti, tavolo")
     with session_scope() as session:
         courses = training_file(session, VAR / "demo" / "inbox" / "offerta-formativa.csv", today)
     run("training-offers/training-offers", {"file_path": str(courses), "sender_code": "PROV-LAVORO"})
@@ -286,7 +293,7 @@ def print_funnel() -> None:
         emails = emails_by_kind(session)
         routes = policy_routes(session)
         stuck = len(stuck_cases(session))
-    _say("\nFunnel (casi entrati in ogni stato · casi ora nello stato)")
+    _step("\nFunnel (casi entrati in ogni stato · casi ora nello stato)")
     for r in rows:
         _say(f"  {r['state']!s:<18} {r['reached']:>5} · {r['now']:>5}")
     files: Counter[str] = Counter()

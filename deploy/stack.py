@@ -72,9 +72,7 @@ class Stack:
                 [
                     sys.executable,
                     "-m",
-                    "prefect",
-                    "server",
-                    "start",
+                    "deploy.prefect_server",  # prefect server start, garbage collected off the event loop
                     "--host",
                     "127.0.0.1",
                     "--port",

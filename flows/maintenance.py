@@ -9,7 +9,6 @@ from flows._params import AsOf
 from flows._stage import stage_flow
 from flows.intake import schedule
 from flows.literacy import route as reassess_due
-from flows.referral import complete_import, finish
 from models import clock
 from tasks.files.imports import unfinished_imports
 from tasks.mail.notify import send_outbox
@@ -38,8 +37,14 @@ def resume_imports() -> tuple[int, list[int]]:
     """Finish every import a stopped run left halfway: each missing step once (a referral's
     dedup, acceptance, acknowledgement; any import's announcement). One failing import does
     not hold up the others nor the rest of the sweep. Returns (finished, failed import ids)."""
-    resumed, failed = 0, []
-    for import_id, kind in pending_imports():
+    resumed = 0
+    failed: list[int] = []
+    pending = pending_imports()
+    if not pending:
+        return resumed, failed
+    from flows.referral import complete_import, finish  # the import machinery, only when an import waits
+
+    for import_id, kind in pending:
         try:
             if kind == "referral":
                 complete_import(import_id)

@@ -19,6 +19,7 @@ import gc
 import sys
 import threading
 import time
+from typing import Any
 
 YOUNG_EVERY = 0.2  # seconds between collections of the young generations (cursors die young)
 FULL_EVERY = 50  # one full collection every FULL_EVERY young ones (10 s)
@@ -38,6 +39,15 @@ def collect_in_thread(young_every: float = YOUNG_EVERY, full_every: int = FULL_E
     thread = threading.Thread(target=collect, name="gc-collector", daemon=True)
     thread.start()
     return thread
+
+
+def create_app() -> Any:
+    """Prefect's ASGI app for ``uvicorn --factory``, with the collector thread: the way the tests'
+    Prefect harness starts its server (tests/flows/conftest.py)."""
+    collect_in_thread()
+    from prefect.server.api.server import create_app as prefect_app
+
+    return prefect_app()
 
 
 def main() -> None:

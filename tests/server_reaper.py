@@ -26,8 +26,10 @@ import subprocess
 import sys
 from typing import IO, Any
 
-# What a Prefect server's command line contains ("--factory prefect.server.api.server:create_app").
-SERVER_MARK = "prefect.server.api.server:create_app"
+# What a Prefect server's command line contains: "--factory prefect.server.api.server:create_app",
+# or "--factory deploy.prefect_server:create_app" for the harness of tests/flows.
+SERVER_MARK = "server:create_app"
+PREFECT_FACTORY = "prefect.server.api.server:create_app"
 _SERVER_MODULE = "prefect.server.api.server"
 
 _WATCHDOG = r"""

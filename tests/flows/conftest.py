@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -12,6 +14,31 @@ from tasks.mail.smtp_sink import MailSink
 from tests import server_reaper
 from tests.pg import migrated_postgres_database
 from tests.schema import fresh_database
+from tests.server_reaper import PREFECT_FACTORY
+
+COLLECTING_APP = "deploy.prefect_server:create_app"
+
+
+@contextmanager
+def _garbage_collected_off_the_event_loop() -> Iterator[None]:
+    """The harness's server built by deploy/prefect_server.py's factory, as the live stack's is:
+    on SQLite, collection on its event loop stood it still for 60 s at times (test_simulate took
+    55-117 s). Prefect has no setting for it: its ``subprocess.Popen`` gets the other factory."""
+    import prefect.server.api.server as server_module
+
+    real = server_module.subprocess
+
+    class _Subprocess:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        @staticmethod
+        def Popen(args: list[str], **kwargs: Any) -> Any:  # the name Prefect calls
+            return real.Popen([COLLECTING_APP if a == PREFECT_FACTORY else a for a in args], **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server_module, "subprocess", _Subprocess())
+        yield
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -21,7 +48,7 @@ def _prefect_harness() -> Iterator[None]:
     The harness stops its server only when draining its log and event workers succeeds: stop it
     here in any case; a watchdog stops it if this process is killed first (tests/server_reaper.py)."""
     try:
-        with prefect_test_harness(server_startup_timeout=120):
+        with _garbage_collected_off_the_event_loop(), prefect_test_harness(server_startup_timeout=120):
             yield
     finally:
         server_reaper.stop_prefect_servers()

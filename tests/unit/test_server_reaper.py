@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deploy.stack import free_port
-from tests.server_reaper import SERVER_MARK
+from tests.server_reaper import PREFECT_FACTORY, SERVER_MARK
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def test_a_killed_test_process_leaves_no_prefect_server_and_spares_its_other_chi
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     tester = subprocess.Popen(
-        [sys.executable, "-c", _TEST_PROCESS, SERVER_MARK, str(free_port())],
+        [sys.executable, "-c", _TEST_PROCESS, PREFECT_FACTORY, str(free_port())],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
